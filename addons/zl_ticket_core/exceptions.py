@@ -1,0 +1,27 @@
+# This file is part of zhonglian-ticketing. See README.md for the licence.
+from trytond.exceptions import UserError
+from trytond.model.exceptions import AccessError, ValidationError
+
+
+class TicketValidationError(ValidationError):
+    pass
+
+
+class ImageValidationError(ValidationError):
+    pass
+
+
+class SellerValidationError(ValidationError):
+    pass
+
+
+class PasswordPolicyError(ValidationError):
+    pass
+
+
+class LogAccessError(AccessError):
+    pass
+
+
+class DataScopeError(UserError):
+    pass

@@ -1,0 +1,136 @@
+# This file is part of zhonglian-ticketing. See README.md for the licence.
+import json
+
+from trytond.i18n import gettext
+from trytond.model import fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.transaction import Transaction, without_check_access
+
+from .audit import AuditMixin
+from .exceptions import LogAccessError
+
+
+class Log(metaclass=PoolMeta):
+    __name__ = 'ir.model.log'
+
+    record_name = fields.Char("Record", readonly=True)
+    model = fields.Function(
+        fields.Char("Model"), 'get_model', searcher='search_model')
+    changes = fields.Text(
+        "Changes", readonly=True,
+        help="The values before and after, as JSON.")
+    changes_summary = fields.Function(
+        fields.Text("Changes"), 'get_changes_summary')
+    login = fields.Char("Login", readonly=True)
+    ip_address = fields.Char("IP Address", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.event.selection += [
+            ('create', "Created"),
+            ('login', "Logged in"),
+            ('login_failed', "Login failed"),
+            ]
+        cls.user.states['required'] = ~Eval('event').in_(
+            ['transition', 'login_failed'])
+
+    def get_model(self, name):
+        if self.resource:
+            return str(self.resource).split(',')[0]
+
+    @classmethod
+    def search_model(cls, name, clause):
+        _, operator, value = clause[:3]
+        if operator in {'=', '!='} and value:
+            operator = 'like' if operator == '=' else 'not like'
+            value = value + ',%'
+        return [('resource', operator, value)]
+
+    def get_changes_summary(self, name):
+        pool = Pool()
+        Field = pool.get('ir.model.field')
+        if not self.changes:
+            return None
+        model = self.get_model(None)
+        lines = []
+        for field, old, new in json.loads(self.changes):
+            label = Field.get_name(model, field) if model else field
+            if old is None:
+                lines.append('%s: %s' % (label, new))
+            else:
+                lines.append('%s: %s → %s' % (label, old, new))
+        return '\n'.join(lines)
+
+    @classmethod
+    def _is_log_reader(cls):
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        groups = set(User.get_groups())
+        return bool(groups & {
+                ModelData.get_id('zl_ticket_core', 'group_auditor'),
+                ModelData.get_id('zl_ticket_core', 'group_sysadmin'),
+                })
+
+    @classmethod
+    def check_access(cls, ids, mode='read'):
+        # Auditors read the trail without read access on every audited
+        # model; everyone else keeps the native per-resource check.
+        if mode == 'read' and cls._is_log_reader():
+            return
+        super().check_access(ids, mode=mode)
+
+    @classmethod
+    def search(cls, domain, offset=0, limit=None, order=None, count=False,
+            **kwargs):
+        transaction = Transaction()
+        if (transaction.user and transaction.check_access
+                and not kwargs.get('query') and cls._is_log_reader()):
+            pool = Pool()
+            ModelAccess = pool.get('ir.model.access')
+            ModelAccess.check(cls.__name__, 'read')
+            with without_check_access():
+                return super().search(
+                    domain, offset=offset, limit=limit, order=order,
+                    count=count, **kwargs)
+        return super().search(
+            domain, offset=offset, limit=limit, order=order, count=count,
+            **kwargs)
+
+    @classmethod
+    def check_modification(cls, mode, logs, values=None, external=False):
+        super().check_modification(
+            mode, logs, values=values, external=external)
+        if mode in {'write', 'delete'}:
+            raise LogAccessError(gettext('zl_ticket_core.msg_log_immutable'))
+
+
+class Rule(metaclass=PoolMeta):
+    __name__ = 'ir.rule'
+
+    @classmethod
+    def _get_context(cls, model_name):
+        pool = Pool()
+        DataPermission = pool.get('zl.data.permission')
+        context = super()._get_context(model_name)
+        context.update(DataPermission.scope_context())
+        return context
+
+    @classmethod
+    def _get_cache_key(cls, model_names):
+        # The data scope depends on the user, not only on the groups.
+        return super()._get_cache_key(model_names) + (
+            Transaction().user,)
+
+
+class UIMenu(AuditMixin, metaclass=PoolMeta):
+    __name__ = 'ir.ui.menu'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # ir.* models are not logged by default; menu management is a
+        # back-office operation like any other.
+        cls._log = True

@@ -1,0 +1,140 @@
+# This file is part of zhonglian-ticketing. See README.md for the licence.
+from trytond.i18n import gettext
+from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
+from trytond.pyson import Eval
+from trytond.transaction import without_check_access
+
+from .audit import AuditMixin
+from .exceptions import SellerValidationError
+
+
+class Distributor(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
+    "Ticket distributor (门票分销商)"
+    __name__ = 'zl.distributor'
+
+    code = fields.Char("Code", required=True, strip=True)
+    name = fields.Char("Name", required=True)
+    contact = fields.Char("Contact")
+    phone = fields.Char("Phone")
+    users = fields.Many2Many(
+        'zl.distributor-res.user', 'distributor', 'user', "Users")
+    sellers = fields.One2Many('zl.seller', 'distributor', "Sellers")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('code_uniq', Unique(t, t.code),
+                'zl_ticket_core.msg_distributor_code_unique'),
+            ]
+        cls._order.insert(0, ('code', 'ASC'))
+
+
+class DistributorUser(ModelSQL):
+    __name__ = 'zl.distributor-res.user'
+
+    distributor = fields.Many2One(
+        'zl.distributor', "Distributor", required=True, ondelete='CASCADE')
+    user = fields.Many2One(
+        'res.user', "User", required=True, ondelete='CASCADE')
+
+
+class Seller(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
+    "Sales channel (售票员): where and by whom tickets are sold"
+    __name__ = 'zl.seller'
+
+    name = fields.Char("Name", required=True)
+    kind = fields.Selection([
+            ('wechat_mp', "WeChat Mini-Program"),
+            ('window', "Ticket Window"),
+            ('kiosk', "Self-Service Kiosk"),
+            ('distributor', "Distributor"),
+            ('ota', "OTA"),
+            ], "Kind", required=True)
+    distributor = fields.Many2One(
+        'zl.distributor', "Distributor", ondelete='RESTRICT',
+        states={
+            'invisible': Eval('kind') != 'distributor',
+            'required': Eval('kind') == 'distributor',
+            })
+    users = fields.Many2Many(
+        'zl.seller-res.user', 'seller', 'user', "User Accounts",
+        help="The accounts that sell through this channel.")
+    tickets = fields.Many2Many(
+        'zl.seller-zl.ticket', 'seller', 'ticket', "Authorised Tickets",
+        help="The tickets this channel may sell (授权售票).")
+    hidden_tickets = fields.Many2Many(
+        'zl.seller-zl.ticket.hidden', 'seller', 'ticket', "Hidden Tickets",
+        help="Tickets left out of the channel's public list; "
+        "a group ticket is then reached only through its promotion code.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order.insert(0, ('name', 'ASC'))
+
+    @classmethod
+    def default_kind(cls):
+        return 'wechat_mp'
+
+    @classmethod
+    def validate_fields(cls, sellers, field_names):
+        super().validate_fields(sellers, field_names)
+        cls.check_tickets(sellers, field_names)
+
+    @classmethod
+    @without_check_access
+    def check_tickets(cls, sellers, field_names=None):
+        if field_names and 'tickets' not in field_names:
+            return
+        for seller in cls.browse(sellers):
+            for ticket in seller.tickets:
+                if not ticket.active:
+                    raise SellerValidationError(gettext(
+                            'zl_ticket_core.msg_seller_ticket_inactive',
+                            seller=seller.rec_name, ticket=ticket.rec_name))
+
+    def is_authorised(self, ticket):
+        "Whether this channel may sell ticket"
+        return self.active and ticket.active and ticket in self.tickets
+
+    def is_listed(self, ticket):
+        "Whether ticket shows in this channel's public list"
+        return self.is_authorised(ticket) and ticket not in self.hidden_tickets
+
+
+class SellerUser(ModelSQL):
+    __name__ = 'zl.seller-res.user'
+
+    seller = fields.Many2One(
+        'zl.seller', "Seller", required=True, ondelete='CASCADE')
+    user = fields.Many2One(
+        'res.user', "User", required=True, ondelete='CASCADE')
+
+
+class SellerTicket(ModelSQL):
+    __name__ = 'zl.seller-zl.ticket'
+
+    seller = fields.Many2One(
+        'zl.seller', "Seller", required=True, ondelete='CASCADE')
+    ticket = fields.Many2One(
+        'zl.ticket', "Ticket", required=True, ondelete='CASCADE')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('seller_ticket_uniq', Unique(t, t.seller, t.ticket),
+                'zl_ticket_core.msg_seller_ticket_unique'),
+            ]
+
+
+class SellerHiddenTicket(ModelSQL):
+    __name__ = 'zl.seller-zl.ticket.hidden'
+
+    seller = fields.Many2One(
+        'zl.seller', "Seller", required=True, ondelete='CASCADE')
+    ticket = fields.Many2One(
+        'zl.ticket', "Ticket", required=True, ondelete='CASCADE')

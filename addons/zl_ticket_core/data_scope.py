@@ -17,6 +17,7 @@ from .audit import AuditMixin
 
 class UserGroup(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'zl.user.group'
+    __string__ = "User Group"
 
     code = fields.Char("Code", required=True, strip=True)
     name = fields.Char("Name", required=True)
@@ -57,6 +58,7 @@ class UserGroup(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
 
 class UserGroupUser(ModelSQL):
     __name__ = 'zl.user.group-res.user'
+    __string__ = "User Group Member"
 
     user_group = fields.Many2One(
         'zl.user.group', "User Group", required=True, ondelete='CASCADE')
@@ -80,6 +82,7 @@ class UserGroupUser(ModelSQL):
 
 class DataPermission(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'zl.data.permission'
+    __string__ = "Data Permission"
 
     category = fields.Selection([
             ('user_group', "User Group"),
@@ -167,6 +170,7 @@ class DataPermission(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
 
 class DataPermissionUserGroup(ModelSQL):
     __name__ = 'zl.data.permission-zl.user.group'
+    __string__ = "Data Permission User Group"
 
     permission = fields.Many2One(
         'zl.data.permission', "Permission", required=True,
@@ -177,6 +181,7 @@ class DataPermissionUserGroup(ModelSQL):
 
 class DataPermissionSeller(ModelSQL):
     __name__ = 'zl.data.permission-zl.seller'
+    __string__ = "Data Permission Seller"
 
     permission = fields.Many2One(
         'zl.data.permission', "Permission", required=True,
@@ -187,6 +192,7 @@ class DataPermissionSeller(ModelSQL):
 
 class DataPermissionDistributor(ModelSQL):
     __name__ = 'zl.data.permission-zl.distributor'
+    __string__ = "Data Permission Distributor"
 
     permission = fields.Many2One(
         'zl.data.permission', "Permission", required=True,

@@ -9,8 +9,8 @@ from .exceptions import SellerValidationError
 
 
 class Distributor(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
-    "Ticket distributor (门票分销商)"
     __name__ = 'zl.distributor'
+    __string__ = "Distributor"
 
     code = fields.Char("Code", required=True, strip=True)
     name = fields.Char("Name", required=True)
@@ -33,6 +33,7 @@ class Distributor(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
 
 class DistributorUser(ModelSQL):
     __name__ = 'zl.distributor-res.user'
+    __string__ = "Distributor User"
 
     distributor = fields.Many2One(
         'zl.distributor', "Distributor", required=True, ondelete='CASCADE')
@@ -41,8 +42,8 @@ class DistributorUser(ModelSQL):
 
 
 class Seller(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
-    "Sales channel (售票员): where and by whom tickets are sold"
     __name__ = 'zl.seller'
+    __string__ = "Seller"
 
     name = fields.Char("Name", required=True)
     kind = fields.Selection([
@@ -106,6 +107,7 @@ class Seller(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
 
 class SellerUser(ModelSQL):
     __name__ = 'zl.seller-res.user'
+    __string__ = "Seller User"
 
     seller = fields.Many2One(
         'zl.seller', "Seller", required=True, ondelete='CASCADE')
@@ -115,6 +117,7 @@ class SellerUser(ModelSQL):
 
 class SellerTicket(ModelSQL):
     __name__ = 'zl.seller-zl.ticket'
+    __string__ = "Seller Authorised Ticket"
 
     seller = fields.Many2One(
         'zl.seller', "Seller", required=True, ondelete='CASCADE')
@@ -133,6 +136,7 @@ class SellerTicket(ModelSQL):
 
 class SellerHiddenTicket(ModelSQL):
     __name__ = 'zl.seller-zl.ticket.hidden'
+    __string__ = "Seller Hidden Ticket"
 
     seller = fields.Many2One(
         'zl.seller', "Seller", required=True, ondelete='CASCADE')

@@ -15,6 +15,7 @@ PRICE_DIGITS = (16, 2)
 
 class Category(AuditMixin, sequence_ordered(), ModelSQL, ModelView):
     __name__ = 'zl.ticket.category'
+    __string__ = "Ticket Category"
 
     name = fields.Char("Name", required=True, translate=True)
     tickets = fields.One2Many('zl.ticket', 'category', "Tickets")
@@ -22,6 +23,7 @@ class Category(AuditMixin, sequence_ordered(), ModelSQL, ModelView):
 
 class Ticket(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'zl.ticket'
+    __string__ = "Ticket"
 
     # 基础参数
     name = fields.Char("Name", required=True)
@@ -310,6 +312,7 @@ class Ticket(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
 
 class TicketComponent(ModelSQL):
     __name__ = 'zl.ticket-zl.ticket.component'
+    __string__ = "Package Component"
 
     package = fields.Many2One(
         'zl.ticket', "Package", required=True, ondelete='CASCADE')
@@ -319,6 +322,7 @@ class TicketComponent(ModelSQL):
 
 class TicketImage(AuditMixin, sequence_ordered(), ModelSQL, ModelView):
     __name__ = 'zl.ticket.image'
+    __string__ = "Ticket Album Image"
 
     ticket = fields.Many2One(
         'zl.ticket', "Ticket", required=True, ondelete='CASCADE')

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Refresh a module's locale/zh_CN.po from its models, views and messages.
+
+Existing translations are kept; new strings come in empty (and are listed),
+strings that are gone are dropped.  Run after changing any label:
+
+    python scripts/update_po.py zl_ticket_core
+"""
+import os
+import sys
+
+os.environ.setdefault('DB_NAME', ':memory:')
+
+import polib  # noqa: E402
+from trytond.pool import Pool  # noqa: E402
+from trytond.tests.test_tryton import (  # noqa: E402
+    DB_NAME, USER, activate_module)
+from trytond.tools import file_open  # noqa: E402
+from trytond.transaction import Transaction  # noqa: E402
+
+LANG = 'zh_CN'
+
+
+def main(module):
+    activate_module([module])
+    with Transaction().start(DB_NAME, USER, context={'language': 'en'}):
+        pool = Pool()
+        Translation = pool.get('ir.translation')
+        TranslationSet = pool.get('ir.translation.set', type='wizard')
+        session_id, _, _ = TranslationSet.create()
+        TranslationSet(session_id).transition_set_()
+        Lang = pool.get('ir.lang')
+        TranslationUpdate = pool.get('ir.translation.update', type='wizard')
+        lang, = Lang.search([('code', '=', LANG)])
+        session_id, _, _ = TranslationUpdate.create()
+        update = TranslationUpdate(session_id)
+        update.start.language = lang
+        update.do_update({})
+        content = Translation.translation_export(lang.code, module)
+    fresh = polib.pofile(content.decode('utf-8'))
+    path = os.path.join(
+        os.path.dirname(file_open(os.path.join(module, 'tryton.cfg')).name),
+        'locale', LANG + '.po')
+    old = {}
+    if os.path.exists(path):
+        old = {(e.msgctxt, e.msgid): e.msgstr for e in polib.pofile(path)}
+    missing = []
+    for entry in fresh:
+        entry.msgstr = old.get((entry.msgctxt, entry.msgid), entry.msgstr)
+        if not entry.msgstr:
+            missing.append(entry)
+    fresh.metadata = {'Content-Type': 'text/plain; charset=utf-8'}
+    fresh.save(path)
+    for entry in missing:
+        print('untranslated: %s %r' % (entry.msgctxt, entry.msgid))
+    print('%s: %d entries, %d untranslated' % (
+            path, len(fresh), len(missing)))
+    return 1 if missing else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1]))

@@ -4,6 +4,7 @@ import io
 
 import nh3
 from PIL import Image, UnidentifiedImageError
+
 from trytond.i18n import gettext
 
 from .exceptions import ImageValidationError

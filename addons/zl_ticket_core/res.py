@@ -2,6 +2,7 @@
 import re
 
 from sql import Null
+
 from trytond.i18n import gettext
 from trytond.model import Unique, fields
 from trytond.pool import Pool, PoolMeta

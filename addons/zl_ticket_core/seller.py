@@ -1,8 +1,10 @@
 # This file is part of zhonglian-ticketing. See README.md for the licence.
 from trytond.i18n import gettext
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
+from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import without_check_access
+from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .audit import AuditMixin
 from .exceptions import SellerValidationError
@@ -142,3 +144,56 @@ class SellerHiddenTicket(ModelSQL):
         'zl.seller', "Seller", required=True, ondelete='CASCADE')
     ticket = fields.Many2One(
         'zl.ticket', "Ticket", required=True, ondelete='CASCADE')
+
+
+class AuthoriseTicketStart(ModelView):
+    __name__ = 'zl.ticket.authorise.start'
+    __string__ = "Authorise Ticket Start"
+
+    tickets = fields.Many2Many(
+        'zl.ticket', None, None, "Tickets", readonly=True)
+    sellers = fields.Many2Many(
+        'zl.seller', None, None, "Sellers",
+        help="The sellers that may sell the tickets.")
+
+
+class AuthoriseTicket(Wizard):
+    "授权售票 from the ticket list: choose the sellers of the tickets"
+    __name__ = 'zl.ticket.authorise'
+    __string__ = "Authorise Ticket"
+
+    start = StateView(
+        'zl.ticket.authorise.start',
+        'zl_ticket_core.ticket_authorise_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Authorise", 'authorise', 'tryton-ok', default=True),
+            ])
+    authorise = StateTransition()
+
+    def default_start(self, fields):
+        sellers = {s.id for t in self.records for s in t.sellers}
+        return {
+            'tickets': [t.id for t in self.records],
+            'sellers': sorted(sellers),
+            }
+
+    def transition_authorise(self):
+        pool = Pool()
+        Seller = pool.get('zl.seller')
+        chosen = set(self.start.sellers)
+        records = set(self.records)
+        to_write = []
+        # Only the sellers in the user's data scope are searched, so a
+        # ticket manager never touches another scope's channel.
+        for seller in Seller.search([]):
+            tickets = set(seller.tickets)
+            if seller in chosen and records - tickets:
+                action = ('add', [t.id for t in records - tickets])
+            elif seller not in chosen and records & tickets:
+                action = ('remove', [t.id for t in records & tickets])
+            else:
+                continue
+            to_write.extend(([seller], {'tickets': [action]}))
+        if to_write:
+            Seller.write(*to_write)
+        return 'end'

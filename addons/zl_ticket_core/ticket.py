@@ -3,7 +3,13 @@ from decimal import Decimal
 
 from trytond.i18n import gettext
 from trytond.model import (
-    DeactivableMixin, ModelSQL, ModelView, Unique, fields, sequence_ordered)
+    DeactivableMixin,
+    ModelSQL,
+    ModelView,
+    Unique,
+    fields,
+    sequence_ordered,
+)
 from trytond.pyson import Eval
 
 from .audit import AuditMixin
@@ -113,6 +119,9 @@ class Ticket(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
     # 图文介绍
     poster = fields.Binary("Poster", help="600×800 pixels.")
     images = fields.One2Many('zl.ticket.image', 'ticket', "Album")
+    sellers = fields.Many2Many(
+        'zl.seller-zl.ticket', 'ticket', 'seller', "Sellers", readonly=True,
+        help="The sales channels authorised to sell the ticket.")
     intro = fields.Text("Introduction")
 
     @classmethod

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Refresh a module's locale/zh_CN.po from its models, views and messages.
 
-Existing translations are kept; new strings come in empty (and are listed),
-strings that are gone are dropped.  Run after changing any label:
+Existing translations are kept; new strings come in empty (and are
+listed); strings that are gone must be removed by hand.  Run after changing any label:
 
     python scripts/update_po.py zl_ticket_core
 """
@@ -12,9 +12,9 @@ import sys
 os.environ.setdefault('DB_NAME', ':memory:')
 
 import polib  # noqa: E402
+
 from trytond.pool import Pool  # noqa: E402
-from trytond.tests.test_tryton import (  # noqa: E402
-    DB_NAME, USER, activate_module)
+from trytond.tests.test_tryton import DB_NAME, USER, activate_module  # noqa: E402
 from trytond.tools import file_open  # noqa: E402
 from trytond.transaction import Transaction  # noqa: E402
 
@@ -44,6 +44,13 @@ def main(module):
     old = {}
     if os.path.exists(path):
         old = {(e.msgctxt, e.msgid): e.msgstr for e in polib.pofile(path)}
+    # trytond's export leaves out some field strings of this database
+    # (stored without source text): keep what the file already has.
+    known = {(e.msgctxt, e.msgid) for e in fresh}
+    if os.path.exists(path):
+        for entry in polib.pofile(path):
+            if (entry.msgctxt, entry.msgid) not in known:
+                fresh.append(entry)
     missing = []
     for entry in fresh:
         entry.msgstr = old.get((entry.msgctxt, entry.msgid), entry.msgstr)

@@ -2,7 +2,8 @@
 """Refresh a module's locale/zh_CN.po from its models, views and messages.
 
 Existing translations are kept; new strings come in empty (and are
-listed); strings that are gone must be removed by hand.  Run after changing any label:
+listed); strings that are gone must be removed by hand.  Run after
+changing any label:
 
     python scripts/update_po.py zl_ticket_core
 """

@@ -58,9 +58,9 @@ class AuditMixin:
         if isinstance(value, Model):
             return value.rec_name
         if isinstance(value, (list, tuple)):
-            return ', '.join(
+            return ', '.join(sorted(
                 v.rec_name if isinstance(v, Model) else str(v)
-                for v in value)
+                for v in value)) or None
         return str(value)
 
     @classmethod

@@ -3,7 +3,7 @@ from trytond.i18n import gettext
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import without_check_access
+from trytond.transaction import check_access, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .audit import AuditMixin
@@ -177,14 +177,16 @@ class AuthoriseTicket(Wizard):
             'sellers': sorted(sellers),
             }
 
+    @check_access
     def transition_authorise(self):
         pool = Pool()
         Seller = pool.get('zl.seller')
         chosen = set(self.start.sellers)
         records = set(self.records)
         to_write = []
-        # Only the sellers in the user's data scope are searched, so a
-        # ticket manager never touches another scope's channel.
+        # Wizards run without access checks: turned on (decorator) so only
+        # the sellers in the user's data scope are touched, with the
+        # user's rights, and the writes are logged like any other.
         for seller in Seller.search([]):
             tickets = set(seller.tickets)
             if seller in chosen and records - tickets:

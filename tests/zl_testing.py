@@ -1,0 +1,102 @@
+"""Helpers for cross-module tests. trytond-admin, proteus scripts and
+servers run in child processes, so this pytest process keeps its own
+trytond configuration (the module tests in addons/ rely on it)."""
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
+SAO = ROOT / '.sao' / 'package'
+MODULE = 'zl_ticket_core'
+ADMIN_PASSWORD = 'admin-test-2026'
+
+
+def child_env():
+    # Child processes take their configuration from the file we write only.
+    return {k: v for k, v in os.environ.items()
+        if not k.startswith('TRYTOND_') and k not in {'DB_NAME', 'DB_CACHE'}}
+
+
+def write_config(path, uri, db_path=None):
+    lines = ['[database]', f'uri = {uri}']
+    if db_path:
+        lines.append(f'path = {db_path}')
+    lines += ['[web]', f'root = {SAO}']
+    Path(path).write_text('\n'.join(lines) + '\n')
+    return Path(path)
+
+
+def trytond_admin(config, database, *args):
+    """Run trytond-admin; a new admin gets ADMIN_PASSWORD."""
+    passfile = Path(config).with_suffix('.pass')
+    passfile.write_text(ADMIN_PASSWORD + '\n')
+    result = subprocess.run(
+        [BIN / 'trytond-admin', '-c', config, '-d', database, *args],
+        env={**child_env(), 'TRYTONPASSFILE': str(passfile)},
+        stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if result.returncode:
+        pytest.fail(f'trytond-admin {" ".join(args)} failed:\n'
+            + result.stderr[-4000:], pytrace=False)
+
+
+def create_database(config, database):
+    """Initialise database with zl_ticket_core and Chinese translations."""
+    trytond_admin(config, database, '--all', '-u', MODULE,
+        '--activate-dependencies', '-l', 'zh_CN',
+        '--email', 'admin@example.com')
+
+
+def run_proteus(config, database, code):
+    """Run proteus code in a child process (`config` is connected, Model
+    and Wizard imported); returns its standard output."""
+    prelude = ('from proteus import Model, Wizard, config\n'
+        f'config = config.set_trytond({database!r}, '
+        f'config_file={str(config)!r})\n')
+    result = subprocess.run([sys.executable, '-c', prelude + code],
+        env=child_env(), stdin=subprocess.DEVNULL, capture_output=True,
+        text=True)
+    if result.returncode:
+        pytest.fail('proteus script failed:\n' + result.stderr[-4000:],
+            pytrace=False)
+    return result.stdout
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def rpc(url, method, params=(), database=None, session=None):
+    """JSON-RPC call to a server; returns the result. A Tryton error
+    raises RuntimeError([name, args]); note that AccessError travels as
+    'UserError'. A refused login is HTTP 401: urllib.error.HTTPError."""
+    headers = {'Content-Type': 'application/json'}
+    if session:  # 'login:user_id:token'
+        headers['Authorization'] = 'Session ' + base64.b64encode(
+            session.encode()).decode()
+    request = urllib.request.Request(
+        f'{url}/{database}/rpc/' if database else f'{url}/rpc/',
+        json.dumps({'id': 1, 'method': method, 'params': list(params)})
+        .encode(), headers)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        answer = json.load(response)
+    if answer.get('error'):
+        raise RuntimeError(answer['error'])
+    return answer['result']
+
+
+def refused(error, *words):
+    "The JSON-RPC error is a user error whose message has the words"
+    kind, (message, *_) = error.value.args[0]
+    assert kind == 'UserError', error.value
+    for word in words:
+        assert word in message, message

@@ -13,11 +13,14 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
 from .audit import AuditMixin
+from .common import CodedMixin
 
 
-class UserGroup(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
+class UserGroup(
+        AuditMixin, CodedMixin, DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'zl.user.group'
     __string__ = "User Group"
+    _code_unique_message = 'zl_ticket_core.msg_user_group_code_unique'
 
     code = fields.Char("Code", required=True, strip=True)
     name = fields.Char("Name", required=True)
@@ -31,24 +34,7 @@ class UserGroup(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints += [
-            ('code_uniq', Unique(t, t.code),
-                'zl_ticket_core.msg_user_group_code_unique'),
-            ]
         cls._order.insert(0, ('code', 'ASC'))
-
-    def get_rec_name(self, name):
-        return '%s - %s' % (self.code, self.name)
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        bool_op = 'AND' if operator.startswith('!') else 'OR'
-        return [bool_op,
-            ('code', operator, operand, *extra),
-            ('name', operator, operand, *extra),
-            ]
 
     @classmethod
     def on_modification(cls, mode, records, field_names=None):

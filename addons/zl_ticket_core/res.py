@@ -4,11 +4,12 @@ import re
 from sql import Null
 
 from trytond.i18n import gettext
-from trytond.model import Unique, fields
+from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
 
 from .audit import AuditMixin
+from .common import CodedMixin
 from .exceptions import PasswordPolicyError
 
 # The manual: accounts are made of letters, digits and symbols.
@@ -19,8 +20,9 @@ class Group(AuditMixin, metaclass=PoolMeta):
     __name__ = 'res.group'
 
 
-class Role(AuditMixin, metaclass=PoolMeta):
+class Role(AuditMixin, CodedMixin, metaclass=PoolMeta):
     __name__ = 'res.role'
+    _code_unique_message = 'zl_ticket_core.msg_role_code_unique'
 
     code = fields.Char(
         "Code", required=True, strip=True,
@@ -42,11 +44,6 @@ class Role(AuditMixin, metaclass=PoolMeta):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints += [
-            ('code_uniq', Unique(t, t.code),
-                'zl_ticket_core.msg_role_code_unique'),
-            ]
         cls._order.insert(0, ('code', 'ASC'))
 
     @classmethod
@@ -80,18 +77,6 @@ class Role(AuditMixin, metaclass=PoolMeta):
                     result[name][role.id] = [
                         r.id for r in models[name].search(domain)]
         return result
-
-    def get_rec_name(self, name):
-        return '%s - %s' % (self.code, self.name)
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        bool_op = 'AND' if operator.startswith('!') else 'OR'
-        return [bool_op,
-            ('code', operator, operand, *extra),
-            ('name', operator, operand, *extra),
-            ]
 
 
 class User(AuditMixin, metaclass=PoolMeta):

@@ -7,12 +7,15 @@ from trytond.transaction import check_access, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .audit import AuditMixin
+from .common import CodedMixin
 from .exceptions import SellerValidationError
 
 
-class Distributor(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
+class Distributor(
+        AuditMixin, CodedMixin, DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'zl.distributor'
     __string__ = "Distributor"
+    _code_unique_message = 'zl_ticket_core.msg_distributor_code_unique'
 
     code = fields.Char("Code", required=True, strip=True)
     name = fields.Char("Name", required=True)
@@ -25,11 +28,6 @@ class Distributor(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints += [
-            ('code_uniq', Unique(t, t.code),
-                'zl_ticket_core.msg_distributor_code_unique'),
-            ]
         cls._order.insert(0, ('code', 'ASC'))
 
 

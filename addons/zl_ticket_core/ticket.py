@@ -6,13 +6,13 @@ from trytond.model import (
     DeactivableMixin,
     ModelSQL,
     ModelView,
-    Unique,
     fields,
     sequence_ordered,
 )
 from trytond.pyson import Eval
 
 from .audit import AuditMixin
+from .common import CodedMixin
 from .exceptions import TicketValidationError
 from .image import ALBUM_SIZE, POSTER_SIZE, check_image, sanitize_html
 
@@ -27,9 +27,12 @@ class Category(AuditMixin, sequence_ordered(), ModelSQL, ModelView):
     tickets = fields.One2Many('zl.ticket', 'category', "Tickets")
 
 
-class Ticket(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
+class Ticket(
+        AuditMixin, CodedMixin, DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'zl.ticket'
     __string__ = "Ticket"
+    _code_rec_name = '[%(code)s] %(name)s'
+    _code_unique_message = 'zl_ticket_core.msg_ticket_code_unique'
 
     # 基础参数
     name = fields.Char("Name", required=True)
@@ -127,11 +130,6 @@ class Ticket(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints += [
-            ('code_uniq', Unique(t, t.code),
-                'zl_ticket_core.msg_ticket_code_unique'),
-            ]
         cls._order = [
             ('sequence', 'ASC NULLS LAST'),
             ('code', 'ASC'),
@@ -207,18 +205,6 @@ class Ticket(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
     @staticmethod
     def default_on_shelf():
         return False
-
-    def get_rec_name(self, name):
-        return '[%s] %s' % (self.code, self.name)
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        bool_op = 'AND' if operator.startswith('!') else 'OR'
-        return [bool_op,
-            ('code', operator, operand, *extra),
-            ('name', operator, operand, *extra),
-            ]
 
     @classmethod
     def preprocess_values(cls, mode, values):

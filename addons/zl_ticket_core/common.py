@@ -1,0 +1,29 @@
+# This file is part of zhonglian-ticketing. See README.md for the licence.
+from trytond.model import Unique
+
+
+class CodedMixin:
+    "Records known by a unique code (编号) and a name, found by either"
+    __slots__ = ()
+    _code_rec_name = '%(code)s - %(name)s'
+    _code_unique_message = None  # message id of the uniqueness error
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('code_uniq', Unique(t, t.code), cls._code_unique_message),
+            ]
+
+    def get_rec_name(self, name):
+        return self._code_rec_name % {'code': self.code, 'name': self.name}
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        _, operator, operand, *extra = clause
+        bool_op = 'AND' if operator.startswith('!') else 'OR'
+        return [bool_op,
+            ('code', operator, operand, *extra),
+            ('name', operator, operand, *extra),
+            ]

@@ -135,6 +135,22 @@ def test_logins_are_logged(audited):
     assert [e['event'] for e in unknown] == ['login_failed']
 
 
+def test_failed_logins_are_throttled(audited):
+    "Tryton's own throttle ([session] max_attempt) answers 429, logged"
+    url, db, ids = audited
+    statuses = []
+    for _ in range(8):
+        with pytest.raises(urllib.error.HTTPError) as error:
+            Client(url, db, 'manager', password='wrong-password')
+        statuses.append(error.value.code)
+    assert statuses[0] == 401
+    assert statuses[-1] == 429
+    auditor = Client(url, db, 'auditor')
+    failed = auditor('model.ir.model.log.search_count',
+        [('login', '=', 'manager'), ('event', '=', 'login_failed')])
+    assert failed == len(statuses)
+
+
 def test_passwords_never_logged(audited):
     url, db, ids = audited
     auditor = Client(url, db, 'auditor')

@@ -4,7 +4,10 @@ import io
 from PIL import Image
 
 from trytond.modules.zl_ticket_core.audit import mask
-from trytond.modules.zl_ticket_core.exceptions import ImageValidationError
+from trytond.modules.zl_ticket_core.exceptions import (
+    ImageValidationError,
+    TicketValidationError,
+)
 from trytond.modules.zl_ticket_core.image import (
     POSTER_SIZE,
     check_image,
@@ -56,6 +59,22 @@ class ZlTicketCoreTestCase(ModuleTestCase):
             ticket.save()
         ticket = Ticket(name="T", code='T2', poster=png(POSTER_SIZE))
         ticket.save()
+
+    @with_transaction(context={'language': 'zh_CN'})
+    def test_errors_are_translated(self):
+        "Constraint errors reach staff in Chinese with a message id"
+        pool = Pool()
+        Ticket = pool.get('zl.ticket')
+        Lang = pool.get('ir.lang')
+        lang, = Lang.search([('code', '=', 'zh_CN')])
+        lang.translatable = True
+        lang.save()
+        Lang.load_translations([lang])
+        ticket = Ticket(name="T", code='T1', usable_count=0)
+        with self.assertRaises(TicketValidationError) as cm:
+            ticket.save()
+        self.assertIn('可用次数', cm.exception.message)
+        self.assertIn('不小于 1', cm.exception.message)
 
     @with_transaction()
     def test_scope_of_admin(self):

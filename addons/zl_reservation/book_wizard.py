@@ -1,0 +1,108 @@
+# This file is part of zhonglian-ticketing. See README.md for the licence.
+"""代客预约: staff book at the window through the same service."""
+from trytond.model import ModelView, fields
+from trytond.pool import Pool
+from trytond.pyson import Eval, PYSONEncoder
+from trytond.transaction import Transaction
+from trytond.wizard import Button, StateAction, StateView, Wizard
+
+from . import identity
+
+
+class BookStart(ModelView):
+    __name__ = 'zl.booking.book.start'
+    __string__ = "Book for a Visitor"
+
+    # Record rules keep the channels to the user's data scope.
+    seller = fields.Many2One('zl.seller', "Channel", required=True)
+    ticket = fields.Many2One(
+        'zl.ticket', "Ticket", required=True,
+        domain=[
+            ('on_shelf', '=', True),
+            ('sellers', '=', Eval('seller', -1)),
+            ])
+    ticket_kind = fields.Function(
+        fields.Selection([
+                ('individual', "Individual"),
+                ('group', "Group"),
+                ], "Kind"),
+        'on_change_with_ticket_kind')
+    slot = fields.Many2One(
+        'zl.reservation.slot', "Slot", required=True,
+        domain=[
+            ('plan.tickets', '=', Eval('ticket', -1)),
+            ('plan.state', '=', 'active'),
+            ('closed', '=', False),
+            ])
+    visitors = fields.One2Many(
+        'zl.booking.book.start.visitor', None, "Visitors",
+        states={'invisible': Eval('ticket_kind') == 'group'})
+    contact_name = fields.Char("Contact")
+    contact_phone = fields.Char("Contact Phone")
+    group_name = fields.Char(
+        "Group Name", states={'invisible': Eval('ticket_kind') != 'group'})
+    group_leader = fields.Char(
+        "Group Leader", states={'invisible': Eval('ticket_kind') != 'group'})
+    group_size = fields.Integer(
+        "Group Size", states={'invisible': Eval('ticket_kind') != 'group'})
+
+    @fields.depends('ticket')
+    def on_change_with_ticket_kind(self, name=None):
+        return self.ticket.kind if self.ticket else None
+
+
+class BookStartVisitor(ModelView):
+    __name__ = 'zl.booking.book.start.visitor'
+    __string__ = "Book for a Visitor: Visitor"
+
+    name = fields.Char("Name", required=True)
+    id_type = fields.Selection(identity.ID_TYPES, "ID Type", required=True)
+    id_number = fields.Char("ID Number", required=True)
+    phone = fields.Char("Phone")
+
+    @classmethod
+    def default_id_type(cls):
+        return 'resident_id'
+
+
+class Book(Wizard):
+    __name__ = 'zl.booking.book'
+    __string__ = "Book for a Visitor"
+
+    start = StateView('zl.booking.book.start',
+        'zl_reservation.booking_book_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Book", 'book', 'tryton-ok', default=True),
+            ])
+    book = StateAction('zl_reservation.act_booking_form')
+
+    def default_start(self, fields):
+        pool = Pool()
+        Seller = pool.get('zl.seller')
+        sellers = Seller.search([('users', '=', Transaction().user)])
+        return {'seller': sellers[0].id if len(sellers) == 1 else None}
+
+    def do_book(self, action):
+        pool = Pool()
+        Booking = pool.get('zl.booking')
+        start = self.start
+        request = {
+            'seller': start.seller.id,
+            'ticket': start.ticket.id,
+            'slot': start.slot.id,
+            'visitors': [{
+                    'name': v.name, 'id_type': v.id_type,
+                    'id_number': v.id_number, 'phone': v.phone,
+                    } for v in start.visitors],
+            'contact': {
+                'name': start.contact_name, 'phone': start.contact_phone},
+            'promo': True,  # staff may sell hidden (group) tickets
+            }
+        if start.ticket.kind == 'group':
+            request['group'] = {
+                'name': start.group_name, 'leader': start.group_leader,
+                'size': start.group_size}
+        booking = Booking.book(request)
+        action['pyson_domain'] = PYSONEncoder().encode(
+            [('id', '=', booking['id'])])
+        return action, {}

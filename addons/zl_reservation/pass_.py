@@ -1,0 +1,156 @@
+# This file is part of zhonglian-ticketing. See README.md for the licence.
+"""E-ticket passes (电子票) and the keys their QR codes are signed with."""
+from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.modules.zl_ticket_core.audit import AuditMixin
+from trytond.pool import Pool
+from trytond.transaction import without_check_access
+
+from . import passcode
+
+# A pass that can no longer be used; gates get these in the revocation list.
+REVOKED = {'cancelled', 'refunded', 'blocked'}
+
+
+class PassKey(AuditMixin, ModelSQL, ModelView):
+    """Ed25519 key pair; the newest signs new passes, every key keeps
+    verifying the passes it signed (rotation never voids a pass)."""
+    __name__ = 'zl.pass.key'
+    __string__ = "Pass Signing Key"
+
+    key_id = fields.Integer("Key ID", required=True, readonly=True)
+    public_key = fields.Binary("Public Key", required=True, readonly=True)
+    # Denied to every group by field access: it never leaves the server.
+    private_key = fields.Binary("Private Key", required=True, readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('key_id_uniq', Unique(t, t.key_id),
+                'zl_reservation.msg_pass_key_unique'),
+            ]
+        cls._order = [('key_id', 'DESC'), ('id', 'DESC')]
+        cls._buttons.update({'rotate': {}})
+
+    def get_rec_name(self, name):
+        return str(self.key_id)
+
+    @classmethod
+    @without_check_access
+    def create_key(cls):
+        last = cls.search([], limit=1)
+        private, public = passcode.generate_key()
+        key, = cls.create([{
+                    'key_id': (last[0].key_id + 1) if last else 1,
+                    'public_key': public,
+                    'private_key': private,
+                    }])
+        return key
+
+    @classmethod
+    @without_check_access
+    def signing_key(cls):
+        keys = cls.search([], limit=1)
+        return keys[0] if keys else cls.create_key()
+
+    @classmethod
+    @without_check_access
+    def public_keys(cls):
+        "{key_id: raw public key} of every key, for verification"
+        return {k.key_id: bytes(k.public_key) for k in cls.search([])}
+
+    @classmethod
+    @ModelView.button
+    def rotate(cls, keys=None):
+        cls.create_key()
+
+
+class Pass(AuditMixin, ModelSQL, ModelView):
+    "One admission (一人一票; a group pass admits the group)"
+    __name__ = 'zl.pass'
+    __string__ = "Pass"
+
+    booking = fields.Many2One(
+        'zl.booking', "Booking", required=True, ondelete='CASCADE',
+        readonly=True)
+    visitor = fields.Many2One(
+        'zl.booking.visitor', "Visitor", ondelete='RESTRICT',
+        readonly=True)
+    ticket = fields.Many2One(
+        'zl.ticket', "Ticket", required=True, ondelete='RESTRICT',
+        readonly=True)
+    slot = fields.Many2One(
+        'zl.reservation.slot', "Slot", required=True, ondelete='RESTRICT',
+        readonly=True)
+    date = fields.Date("Date", required=True, readonly=True)
+    admits = fields.Integer(
+        "Admits", required=True, readonly=True,
+        help="People the pass lets in at each use (group size).")
+    uses = fields.Integer(
+        "Uses", required=True, readonly=True,
+        help="Entries the pass allowed when issued.")
+    uses_left = fields.Integer("Uses Left", required=True, readonly=True)
+    id_digest = fields.Char("ID Digest", readonly=True)
+    key = fields.Many2One(
+        'zl.pass.key', "Key", required=True, ondelete='RESTRICT',
+        readonly=True)
+    state = fields.Selection([
+            ('valid', "Valid"),
+            ('used', "Used"),
+            ('cancelled', "Cancelled"),
+            ('refunded', "Refunded"),
+            ('expired', "Expired"),
+            ('blocked', "Blocked"),
+            ], "State", required=True, readonly=True, sort=False)
+    code = fields.Function(fields.Char("Code"), 'get_code')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('date', 'DESC'), ('id', 'DESC')]
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                # duplicate_visitor and gate look-ups by ID number
+                Index(t, (t.id_digest, Index.Equality()),
+                    (t.date, Index.Range())),
+                })
+
+    @classmethod
+    def get_code(cls, passes, name):
+        pool = Pool()
+        Key = pool.get('zl.pass.key')
+        with without_check_access():
+            keys = {k.id: k for k in Key.browse({p.key.id for p in passes})}
+            return {
+                p.id: passcode.sign(
+                    bytes(keys[p.key.id].private_key), keys[p.key.id].key_id,
+                    p.id, p.ticket.id, p.date, p.slot.id)
+                for p in passes}
+
+    def qr_png(self):
+        return passcode.qr_png(self.code)
+
+    @classmethod
+    @without_check_access
+    def revoked(cls, date_from):
+        "Passes from date_from on that gates must refuse"
+        return cls.search([
+                ('date', '>=', date_from),
+                ('state', 'in', list(REVOKED)),
+                ])
+
+    @classmethod
+    def verify(cls, code):
+        """Return the pass a code stands for, or raise passcode.InvalidCode
+        for a forged, altered or unknown code."""
+        pool = Pool()
+        Key = pool.get('zl.pass.key')
+        payload = passcode.verify(code, Key.public_keys())
+        with without_check_access():
+            passes = cls.search([('id', '=', payload.pass_id)])
+        if (not passes or passes[0].ticket.id != payload.ticket_id
+                or passes[0].slot.id != payload.slot_id
+                or passes[0].date != payload.date):
+            raise passcode.InvalidCode(code)
+        return passes[0]

@@ -1,0 +1,471 @@
+# This file is part of zhonglian-ticketing. See README.md for the licence.
+"""The booking service: one entry point for every channel.
+
+Capacity, stock, per-user limits and one-pass-per-ID are decided in one
+transaction.  On PostgreSQL it runs at READ COMMITTED in a transaction of
+its own: the slot counter is moved by a conditional UPDATE that waits for
+the row lock and re-reads the committed row, where Tryton's REPEATABLE READ
+would fail and retry every concurrent booking of a hot slot.  The other
+rules are serialised by transaction-level advisory locks taken in one
+global order (keys sorted, then the slot row, then the ticket row), so no
+two bookings deadlock.
+"""
+import datetime as dt
+import hashlib
+import struct
+
+from sql import Literal
+from sql.operators import Equal
+
+from trytond import backend
+from trytond.i18n import gettext
+from trytond.pool import Pool
+from trytond.rpc import RPCReturnException
+from trytond.transaction import Transaction, without_check_access
+
+from . import identity
+from .exceptions import BookingError
+
+HOLDING = ('confirmed', 'used')
+MAX_VISITORS = 100
+MAX_TEXT = 128
+
+
+def _error(code, **kwargs):
+    return BookingError(
+        code, gettext('zl_reservation.msg_%s' % code, **kwargs))
+
+
+def _lock_key(*parts):
+    digest = hashlib.blake2b(
+        repr(parts).encode(), digest_size=8).digest()
+    return struct.unpack('>q', digest)[0]
+
+
+def _text(value, required=False):
+    if value is None or value == '':
+        if required:
+            raise _error('invalid_request')
+        return None
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        raise _error('invalid_request')
+    return value.strip()
+
+
+def _integer(value):
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _error('invalid_request')
+    return value
+
+
+class ReturnError(RPCReturnException):
+    "Answer an RPC with {'error': ...} after rolling the transaction back"
+
+    def __init__(self, error):
+        super().__init__()
+        self.error = error
+
+    def result(self):
+        return {'error': {'code': self.error.code,
+                'message': self.error.message}}
+
+
+class BookingService:
+    __slots__ = ()
+
+    # ------------------------------------------------------------------
+    # Transaction handling
+
+    @classmethod
+    def _decide(cls, func, *args):
+        "Run func in a READ COMMITTED transaction (PostgreSQL) and return"
+        transaction = Transaction()
+        if (backend.name != 'postgresql'
+                or transaction.context.get('_zl_decide')):
+            return func(*args)
+        import psycopg
+        with transaction.new_transaction() as decision, \
+                decision.set_context(_zl_decide=True):
+            connection = decision.connection
+            # Nothing was done yet in it: its level can still change.
+            connection.rollback()
+            connection.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
+            return func(*args)
+
+    @classmethod
+    def _lock(cls, keys):
+        if backend.name != 'postgresql' or not keys:
+            return
+        cursor = Transaction().connection.cursor()
+        for key in sorted(set(keys)):
+            cursor.execute('SELECT pg_advisory_xact_lock(%s)', (key,))
+
+    # ------------------------------------------------------------------
+    # Booking
+
+    @classmethod
+    def book(cls, request):
+        """Book and return the booking as a dict (API.md), or raise
+        BookingError with the API's code.  Every channel calls this."""
+        return cls._decide(cls._book, request)
+
+    @classmethod
+    def rpc_book(cls, request):
+        "JSON-RPC for window and distributor sales: the caller's channel"
+        pool = Pool()
+        Seller = pool.get('zl.seller')
+        if not isinstance(request, dict):
+            raise ReturnError(_error('invalid_request'))
+        user = Transaction().user
+        # search() applies the user's data scope; the user must also be
+        # one of the channel's accounts.
+        sellers = Seller.search([
+                ('id', '=', request.get('seller')),
+                ('users', '=', user),
+                ])
+        try:
+            if not sellers:
+                raise _error('ticket_not_available')
+            request = dict(request, account=request.get('account'))
+            return {'booking': cls.book(request)}
+        except BookingError as error:
+            raise ReturnError(error)
+
+    @classmethod
+    @without_check_access
+    def _book(cls, request):
+        pool = Pool()
+        Seller = pool.get('zl.seller')
+        Ticket = pool.get('zl.ticket')
+        Slot = pool.get('zl.reservation.slot')
+        Configuration = pool.get('zl.reservation.configuration')
+
+        seller_id = _integer(request.get('seller'))
+        ticket_id = _integer(request.get('ticket'))
+        slot_id = _integer(request.get('slot'))
+        key = _text(request.get('idempotency_key'))
+        account = _text(request.get('account'))
+        if key:
+            cls._lock([_lock_key('idem', seller_id, key)])
+            done = cls.search([
+                    ('seller', '=', seller_id),
+                    ('idempotency_key', '=', key),
+                    ], limit=1)
+            if done:
+                return done[0].to_dict()
+
+        sellers = Seller.search([('id', '=', seller_id)])
+        tickets = Ticket.search([('id', '=', ticket_id)])
+        slots = Slot.search([('id', '=', slot_id)])
+        if not sellers or not tickets:
+            raise _error('ticket_not_available')
+        seller, ticket = sellers[0], tickets[0]
+        if (not seller.is_authorised(ticket) or not ticket.on_shelf
+                or (ticket in seller.hidden_tickets
+                    and not request.get('promo'))):
+            raise _error('ticket_not_available')
+        if not slots or ticket not in slots[0].plan.tickets:
+            raise _error('ticket_not_available')
+        slot = slots[0]
+        state = slot.booking_state(Configuration.now())
+        if state == 'closed':
+            raise _error('closed')
+        if state == 'not_yet_open':
+            raise _error('not_open', opens_at=slot.opens_at())
+
+        visitors, contact, group = cls._check_people(ticket, request)
+        quantity = group['size'] if group else len(visitors)
+
+        secret = Configuration.get_id_secret()
+        for visitor in visitors:
+            visitor['id_digest'] = identity.id_digest(
+                secret, visitor['id_type'], visitor['id_number'])
+        digests = [v['id_digest'] for v in visitors]
+        if len(set(digests)) != len(digests):
+            raise _error('duplicate_visitor')
+
+        limit = ticket.per_user_limit if account else 0
+        cls._lock(
+            [_lock_key('id', ticket.id, slot.date, d) for d in digests]
+            + ([_lock_key('account', ticket.id, account)] if limit else []))
+        if limit and cls.search([
+                    ('account', '=', account),
+                    ('ticket', '=', ticket.id),
+                    ('state', 'in', HOLDING),
+                    ], count=True) >= limit:
+            raise _error('limit_exceeded', limit=limit)
+        if digests and cls._id_holds_pass(ticket, slot.date, digests):
+            raise _error('duplicate_visitor')
+
+        cls._take(slot, ticket, quantity)
+        booking = cls._create(
+            seller, ticket, slot, account, key, visitors, contact, group,
+            quantity)
+        return booking.to_dict()
+
+    @classmethod
+    def _check_people(cls, ticket, request):
+        raw = request.get('visitors') or []
+        if not isinstance(raw, list) or len(raw) > MAX_VISITORS:
+            raise _error('invalid_request')
+        visitors = []
+        for item in raw:
+            if not isinstance(item, dict):
+                raise _error('invalid_request')
+            id_type = item.get('id_type') or 'resident_id'
+            if id_type not in dict(identity.ID_TYPES):
+                raise _error('invalid_id_number')
+            number = identity.normalize_id(
+                id_type, _text(item.get('id_number'), required=True))
+            if not identity.is_valid_id(id_type, number):
+                raise _error('invalid_id_number')
+            phone = _text(item.get('phone'))
+            if phone:
+                if not identity.is_valid_mobile(phone):
+                    raise _error('invalid_phone')
+                phone = identity.normalize_mobile(phone)
+            visitors.append({
+                    'name': _text(item.get('name'), required=True),
+                    'id_type': id_type,
+                    'id_number': number,
+                    'phone': phone,
+                    })
+        contact = request.get('contact') or {}
+        if not isinstance(contact, dict):
+            raise _error('invalid_request')
+        contact_phone = _text(contact.get('phone'))
+        if contact_phone:
+            if not identity.is_valid_mobile(contact_phone):
+                raise _error('invalid_phone')
+            contact_phone = identity.normalize_mobile(contact_phone)
+        contact = {'name': _text(contact.get('name')), 'phone': contact_phone}
+
+        group = None
+        if ticket.kind == 'group':
+            raw_group = request.get('group') or {}
+            if not isinstance(raw_group, dict):
+                raise _error('invalid_request')
+            size = raw_group.get('size')
+            if (isinstance(size, bool) or not isinstance(size, int)
+                    or not ticket.group_min <= size <= ticket.group_max):
+                raise _error('group_size',
+                    minimum=ticket.group_min, maximum=ticket.group_max)
+            group = {
+                'name': _text(raw_group.get('name'), required=True),
+                'leader': _text(raw_group.get('leader'), required=True),
+                'size': size,
+                }
+            if not contact_phone:
+                raise _error('invalid_phone')
+        elif not visitors:
+            raise _error('invalid_request')
+        return visitors, contact, group
+
+    @classmethod
+    def _id_holds_pass(cls, ticket, date, digests):
+        pool = Pool()
+        Pass = pool.get('zl.pass')
+        return bool(Pass.search([
+                    ('ticket', '=', ticket.id),
+                    ('date', '=', date),
+                    ('id_digest', 'in', digests),
+                    ('state', 'in', ['valid', 'used']),
+                    ], limit=1))
+
+    @classmethod
+    def _take(cls, slot, ticket, quantity):
+        "Take quantity places from the slot and the ticket stock, or raise"
+        pool = Pool()
+        Slot = pool.get('zl.reservation.slot')
+        Ticket = pool.get('zl.ticket')
+        cursor = Transaction().connection.cursor()
+        s = Slot.__table__()
+        cursor.execute(*s.update(
+                [s.booked], [s.booked + quantity],
+                where=(s.id == slot.id)
+                & (s.booked + quantity <= s.capacity)
+                & (s.closed == Literal(False))))
+        # rowcount: SQLite's RETURNING does not accept the table alias.
+        if cursor.rowcount != 1:
+            cursor.execute(*s.select(s.closed, where=s.id == slot.id))
+            closed, = cursor.fetchone()
+            raise _error('closed' if closed else 'sold_out')
+        if ticket.stock != -1:
+            t = Ticket.__table__()
+            cursor.execute(*t.update(
+                    [t.stock], [t.stock - quantity],
+                    where=(t.id == ticket.id) & (t.stock >= quantity)))
+            if cursor.rowcount != 1:
+                raise _error('sold_out')
+
+    @classmethod
+    def _give_back(cls, slot, ticket, quantity):
+        "Return places to the slot (never below zero) and the stock"
+        pool = Pool()
+        Slot = pool.get('zl.reservation.slot')
+        Ticket = pool.get('zl.ticket')
+        cursor = Transaction().connection.cursor()
+        s = Slot.__table__()
+        cursor.execute(*s.update(
+                [s.booked], [s.booked - quantity],
+                where=(s.id == slot.id) & (s.booked >= quantity)))
+        t = Ticket.__table__()
+        cursor.execute(*t.update(
+                [t.stock], [t.stock + quantity],
+                where=(t.id == ticket.id) & ~Equal(t.stock, -1)))
+
+    @classmethod
+    def _create(cls, seller, ticket, slot, account, key, visitors, contact,
+            group, quantity):
+        pool = Pool()
+        Visitor = pool.get('zl.booking.visitor')
+        Pass = pool.get('zl.pass')
+        PassKey = pool.get('zl.pass.key')
+        Configuration = pool.get('zl.reservation.configuration')
+        config = Configuration(1)
+        booking, = cls.create([{
+                    'number': config.booking_sequence.get(),
+                    'seller': seller.id,
+                    'ticket': ticket.id,
+                    'slot': slot.id,
+                    'date': slot.date,
+                    'account': account,
+                    'idempotency_key': key,
+                    'contact_name': contact['name'],
+                    'contact_phone': contact['phone'],
+                    'group_name': group and group['name'],
+                    'group_leader': group and group['leader'],
+                    'group_size': group and group['size'],
+                    'quantity': quantity,
+                    }])
+        created = Visitor.create([{
+                    'booking': booking.id,
+                    'name': v['name'],
+                    'id_type': v['id_type'],
+                    'id_masked': identity.mask_id(v['id_number']),
+                    'id_digest': v['id_digest'],
+                    'phone': v['phone'],
+                    } for v in visitors])
+        key = PassKey.signing_key()
+        common = {
+            'booking': booking.id, 'ticket': ticket.id, 'slot': slot.id,
+            'date': slot.date, 'key': key.id, 'state': 'valid',
+            'uses': ticket.usable_count, 'uses_left': ticket.usable_count,
+            }
+        if group:
+            Pass.create([dict(common, admits=group['size'])])
+        else:
+            Pass.create([
+                    dict(common, admits=1, visitor=v.id,
+                        id_digest=v.id_digest)
+                    for v in created])
+        return cls(booking.id)
+
+    def to_dict(self):
+        return {
+            'id': self.id,
+            'number': self.number,
+            'state': self.state,
+            'ticket': self.ticket.id,
+            'slot': self.slot.id,
+            'date': self.date.isoformat(),
+            'quantity': self.quantity,
+            'visitors': [{
+                    'name': v.name,
+                    'id_type': v.id_type,
+                    'id_number': v.id_masked,
+                    } for v in self.visitors],
+            'passes': [{
+                    'id': p.id,
+                    'code': p.code,
+                    'admits': p.admits,
+                    'uses_left': p.uses_left,
+                    'state': p.state,
+                    } for p in self.passes],
+            }
+
+    # ------------------------------------------------------------------
+    # Cancellation
+
+    @classmethod
+    def cancel_bookings(cls, bookings):
+        """Cancel (refund for a paid ticket) before the deadline; places
+        return to the slot at once and the passes are revoked."""
+        return cls._decide(cls._cancel, [b.id for b in bookings])
+
+    @classmethod
+    def rpc_cancel(cls, booking_id):
+        bookings = cls.search([('id', '=', booking_id)])
+        try:
+            if not bookings:
+                raise _error('unknown')
+            cls.cancel_bookings(bookings)
+            return {'booking': cls._decide(
+                    lambda: cls(bookings[0].id).to_dict())}
+        except BookingError as error:
+            raise ReturnError(error)
+
+    @classmethod
+    @without_check_access
+    def _cancel(cls, booking_ids):
+        pool = Pool()
+        Pass = pool.get('zl.pass')
+        Configuration = pool.get('zl.reservation.configuration')
+        config = Configuration(1)
+        now = Configuration.now()
+        deadline = dt.timedelta(minutes=config.cancel_deadline)
+        cursor = Transaction().connection.cursor()
+        table = cls.__table__()
+        for booking in cls.browse(booking_ids):
+            if not booking.ticket.refundable:
+                raise _error('not_refundable')
+            if now >= booking.slot.window()[0] - deadline:
+                raise _error('cancel_too_late')
+            state = 'refunded' if booking.ticket.price else 'cancelled'
+            # Conditional: two cancellations of one booking give back once.
+            cursor.execute(*table.update(
+                    [table.state], [state],
+                    where=(table.id == booking.id)
+                    & (table.state == 'confirmed')))
+            if cursor.rowcount != 1:
+                raise _error('not_cancellable')
+            cls._give_back(booking.slot, booking.ticket, booking.quantity)
+            passes = Pass.search([('booking', '=', booking.id)])
+            Pass.write(passes, {'state': state})
+            cls.log([booking], 'transition', 'state:%s' % state)
+
+    # ------------------------------------------------------------------
+    # After the session
+
+    @classmethod
+    @without_check_access
+    def expire_cron(cls, now=None):
+        """After a slot's check-in window: unused passes expire; bookings
+        nobody came for become no-show, the others used."""
+        pool = Pool()
+        Pass = pool.get('zl.pass')
+        Configuration = pool.get('zl.reservation.configuration')
+        if now is None:
+            now = Configuration.now()
+        bookings = cls.search([
+                ('state', '=', 'confirmed'),
+                ('date', '<=', now.date()),
+                ])
+        ended = [b for b in bookings if b.slot.window()[1] <= now]
+        to_expire, no_show, used = [], [], []
+        for booking in ended:
+            passes = list(booking.passes)
+            to_expire.extend(p for p in passes if p.state == 'valid')
+            if any(p.uses_left < p.uses for p in passes):
+                used.append(booking)
+            else:
+                no_show.append(booking)
+        if to_expire:
+            Pass.write(to_expire, {'state': 'expired'})
+        if no_show:
+            cls.write(no_show, {'state': 'no_show'})
+            cls.log(no_show, 'transition', 'state:no_show')
+        if used:
+            cls.write(used, {'state': 'used'})
+            cls.log(used, 'transition', 'state:used')
+        return len(no_show), len(used)

@@ -62,7 +62,7 @@ class PassKey(AuditMixin, ModelSQL, ModelView):
 
     @classmethod
     @ModelView.button
-    def rotate(cls, keys=None):
+    def rotate(cls, keys):
         cls.create_key()
 
 

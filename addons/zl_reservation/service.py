@@ -58,6 +58,16 @@ def _integer(value):
     return value
 
 
+def _forget(Model, ids):
+    "Drop cached values of records changed by plain SQL"
+    transaction = Transaction()
+    transaction.counter += 1
+    for cache in transaction.cache.values():
+        if Model.__name__ in cache:
+            for id_ in ids:
+                cache[Model.__name__].pop(id_, None)
+
+
 class ReturnError(RPCReturnException):
     "Answer an RPC with {'error': ...} after rolling the transaction back"
 
@@ -290,6 +300,7 @@ class BookingService:
             cursor.execute(*s.select(s.closed, where=s.id == slot.id))
             closed, = cursor.fetchone()
             raise _error('closed' if closed else 'sold_out')
+        _forget(Slot, [slot.id])
         if ticket.stock != -1:
             t = Ticket.__table__()
             cursor.execute(*t.update(
@@ -297,6 +308,7 @@ class BookingService:
                     where=(t.id == ticket.id) & (t.stock >= quantity)))
             if cursor.rowcount != 1:
                 raise _error('sold_out')
+            _forget(Ticket, [ticket.id])
 
     @classmethod
     def _give_back(cls, slot, ticket, quantity):
@@ -313,6 +325,8 @@ class BookingService:
         cursor.execute(*t.update(
                 [t.stock], [t.stock + quantity],
                 where=(t.id == ticket.id) & ~Equal(t.stock, -1)))
+        _forget(Slot, [slot.id])
+        _forget(Ticket, [ticket.id])
 
     @classmethod
     def _create(cls, seller, ticket, slot, account, key, visitors, contact,
@@ -429,6 +443,7 @@ class BookingService:
                     & (table.state == 'confirmed')))
             if cursor.rowcount != 1:
                 raise _error('not_cancellable')
+            _forget(cls, [booking.id])
             cls._give_back(booking.slot, booking.ticket, booking.quantity)
             passes = Pass.search([('booking', '=', booking.id)])
             Pass.write(passes, {'state': state})

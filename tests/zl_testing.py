@@ -15,7 +15,8 @@ import pytest
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 SAO = ROOT / '.sao' / 'package'
-MODULE = 'zl_ticket_core'
+# The top module: activating it activates the others.
+MODULE = 'zl_reservation'
 ADMIN_PASSWORD = 'admin-test-2026'
 
 

@@ -1,13 +1,11 @@
 # This file is part of zhonglian-ticketing. See README.md for the licence.
 import datetime as dt
-import secrets
 from zoneinfo import ZoneInfo, available_timezones
 
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.modules.zl_ticket_core.audit import AuditMixin
 from trytond.pool import Pool
 from trytond.pyson import Id
-from trytond.transaction import without_check_access
 
 TIMEZONES = [(z, z) for z in sorted(available_timezones())]
 
@@ -28,8 +26,6 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
         "Cancellation Deadline", required=True,
         help="Minutes before the session's check-in start after which "
         "bookings can no longer be cancelled.")
-    # Key ID numbers are hashed with; field access denies it to everyone.
-    id_secret = fields.Char("ID Secret", readonly=True)
 
     @classmethod
     def default_booking_sequence(cls):
@@ -49,13 +45,11 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
         return 0
 
     @classmethod
-    @without_check_access
     def get_id_secret(cls):
-        config = cls(1)
-        if not config.id_secret:
-            cls.write([config], {'id_secret': secrets.token_hex(32)})
-            config = cls(1)
-        return config.id_secret.encode()
+        "The key ID numbers are hashed with, private to this database"
+        pool = Pool()
+        PassKey = pool.get('zl.pass.key')
+        return PassKey.derived_secret(b'zl-id-digest')
 
     @classmethod
     def now(cls):

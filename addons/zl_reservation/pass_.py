@@ -1,9 +1,14 @@
 # This file is part of zhonglian-ticketing. See README.md for the licence.
 """E-ticket passes (电子票) and the keys their QR codes are signed with."""
+import hashlib
+import hmac
+
+from sql.functions import CurrentTimestamp
+
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.modules.zl_ticket_core.audit import AuditMixin
 from trytond.pool import Pool
-from trytond.transaction import without_check_access
+from trytond.transaction import Transaction, without_check_access
 
 from . import passcode
 
@@ -33,8 +38,31 @@ class PassKey(AuditMixin, ModelSQL, ModelView):
         cls._order = [('key_id', 'DESC'), ('id', 'DESC')]
         cls._buttons.update({'rotate': {}})
 
+    @classmethod
+    def __register__(cls, module):
+        super().__register__(module)
+        # The first key is made at installation: bookings then only read
+        # keys (making one on first use would race).
+        cursor = Transaction().connection.cursor()
+        table = cls.__table__()
+        cursor.execute(*table.select(table.id, limit=1))
+        if not cursor.fetchone():
+            private, public = passcode.generate_key()
+            cursor.execute(*table.insert(
+                    [table.key_id, table.public_key, table.private_key,
+                        table.create_uid, table.create_date],
+                    [[1, public, private, 0, CurrentTimestamp()]]))
+
     def get_rec_name(self, name):
         return str(self.key_id)
+
+    @classmethod
+    @without_check_access
+    def derived_secret(cls, purpose):
+        "A secret for purpose, derived from the first key (never rotated)"
+        first, = cls.search([('key_id', '=', 1)])
+        return hmac.new(
+            bytes(first.private_key), purpose, hashlib.sha256).digest()
 
     @classmethod
     @without_check_access

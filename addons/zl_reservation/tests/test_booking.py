@@ -322,7 +322,8 @@ class BookingTestCase(ModuleTestCase):
         Booking = pool.get('zl.booking')
         Slot = pool.get('zl.reservation.slot')
         from trytond.modules.zl_reservation.exceptions import (
-            SlotValidationError)
+            SlotValidationError,
+        )
         self.setup_site(capacity=5)
         Booking.book(self.request(visitor(1), visitor(2)))
         with self.assertRaises(SlotValidationError):

@@ -38,15 +38,24 @@ def main(module):
         update.start.language = lang
         update.do_update({})
         content = Translation.translation_export(lang.code, module)
-    fresh = polib.pofile(content.decode('utf-8'))
+        fresh = polib.pofile(content.decode('utf-8'))
+        # The export caps what it returns: add the model, field and
+        # selection strings it left out.
+        known = {e.msgctxt for e in fresh}
+        for row in Translation.search([
+                    ('lang', '=', 'en'), ('module', '=', module),
+                    ('res_id', '=', -1)]):
+            context = '%s:%s:' % (row.type, row.name)
+            if context not in known and row.src:
+                fresh.append(polib.POEntry(msgctxt=context, msgid=row.src))
+                known.add(context)
     path = os.path.join(
         os.path.dirname(file_open(os.path.join(module, 'tryton.cfg')).name),
         'locale', LANG + '.po')
     old = {}
     if os.path.exists(path):
         old = {(e.msgctxt, e.msgid): e.msgstr for e in polib.pofile(path)}
-    # trytond's export leaves out some field strings of this database
-    # (stored without source text): keep what the file already has.
+    # Entries the database no longer produces stay until removed by hand.
     known = {(e.msgctxt, e.msgid) for e in fresh}
     if os.path.exists(path):
         for entry in polib.pofile(path):
@@ -58,6 +67,7 @@ def main(module):
         if not entry.msgstr:
             missing.append(entry)
     fresh.metadata = {'Content-Type': 'text/plain; charset=utf-8'}
+    fresh.sort(key=lambda e: (e.msgctxt, e.msgid))
     fresh.save(path)
     for entry in missing:
         print('untranslated: %s %r' % (entry.msgctxt, entry.msgid))

@@ -19,7 +19,7 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
         domain=[('sequence_type', '=', Id(
                     'zl_reservation', 'sequence_type_booking'))])
     timezone = fields.Selection(
-        TIMEZONES, "Time Zone", required=True,
+        TIMEZONES, "Time Zone", required=True, translate=False,
         help="The site's time zone: dates, sessions and release times "
         "are read in it.")
     cancel_deadline = fields.Integer(

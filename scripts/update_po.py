@@ -6,6 +6,7 @@ listed); strings that are gone must be removed by hand.  Run after
 changing any label:
 
     python scripts/update_po.py zl_ticket_core
+    python scripts/update_po.py --check zl_ticket_core zl_reservation  # CI
 """
 import os
 import sys
@@ -22,7 +23,7 @@ from trytond.transaction import Transaction  # noqa: E402
 LANG = 'zh_CN'
 
 
-def main(module):
+def main(module, check=False):
     activate_module([module])
     with Transaction().start(DB_NAME, USER, context={'language': 'en'}):
         pool = Pool()
@@ -68,13 +69,23 @@ def main(module):
             missing.append(entry)
     fresh.metadata = {'Content-Type': 'text/plain; charset=utf-8'}
     fresh.sort(key=lambda e: (e.msgctxt, e.msgid))
-    fresh.save(path)
+    if check:
+        # CI: the shipped catalogue must cover every string, unchanged.
+        def entries(po):
+            return {(e.msgctxt, e.msgid, e.msgstr) for e in po}
+        if entries(polib.pofile(path)) != entries(fresh):
+            missing = missing or ['%s is out of date' % path]
+    else:
+        fresh.save(path)
     for entry in missing:
-        print('untranslated: %s %r' % (entry.msgctxt, entry.msgid))
+        print('untranslated: %s' % (
+                entry if isinstance(entry, str)
+                else '%s %r' % (entry.msgctxt, entry.msgid)))
     print('%s: %d entries, %d untranslated' % (
             path, len(fresh), len(missing)))
     return 1 if missing else 0
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1]))
+    args = [a for a in sys.argv[1:] if a != '--check']
+    sys.exit(max(main(m, check='--check' in sys.argv) for m in args))

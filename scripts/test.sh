@@ -19,6 +19,13 @@ status=0
 echo "== ruff"
 "$BIN/ruff" check . || status=1
 
+echo "== translations (every string has its zh_CN text)"
+modules=(addons/*/tryton.cfg)
+modules=("${modules[@]%/tryton.cfg}")
+TRYTOND_DATABASE__URI=sqlite:// DB_NAME=:memory: \
+    "$BIN/python" scripts/update_po.py --check "${modules[@]#addons/}" \
+    || status=1
+
 PG_URI=""
 if [ "${ZL_TEST_PG:-}" = 1 ] \
         || [[ "${TRYTOND_DATABASE__URI:-}" == postgresql* ]]; then

@@ -11,6 +11,10 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
 PHONE = '13800138000'
+# Test transactions are never committed: the service must decide inside
+# them instead of in a transaction of its own (tests/test_booking_races.py
+# covers that path on PostgreSQL).
+SAME_TRANSACTION = {'_zl_decide': True}
 
 
 def visitor(seq, **extra):
@@ -78,7 +82,7 @@ class BookingTestCase(ModuleTestCase):
         self.assertEqual(cm.exception.code, code)
         return cm.exception
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_book(self):
         "A booking takes places and issues one signed pass per visitor"
         pool = Pool()
@@ -94,7 +98,7 @@ class BookingTestCase(ModuleTestCase):
         self.assertEqual(result['visitors'][0]['id_number'][:4], '1101')
         self.assertNotIn(make_resident_id(seq='001'), str(result))
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_invalid_request(self):
         "A malformed request: invalid_request"
         self.setup_site()
@@ -104,7 +108,7 @@ class BookingTestCase(ModuleTestCase):
         self.assertRefused(
             'invalid_request', self.request(visitor(1), 'not a visitor'))
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_ticket_not_available(self):
         "Off shelf, hidden or not authorised: ticket_not_available"
         Ticket = Pool().get('zl.ticket')
@@ -123,7 +127,7 @@ class BookingTestCase(ModuleTestCase):
         self.assertRefused(
             'ticket_not_available', self.request(visitor(2), promo=True))
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_closed(self):
         "A closed slot: closed"
         Slot = Pool().get('zl.reservation.slot')
@@ -131,7 +135,7 @@ class BookingTestCase(ModuleTestCase):
         Slot.close_slot([self.slot])
         self.assertRefused('closed', self.request(visitor(1)))
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_not_open(self):
         "Before the release moment: not_open"
         Configuration = Pool().get('zl.reservation.configuration')
@@ -143,7 +147,7 @@ class BookingTestCase(ModuleTestCase):
         self.assertIn(str(self.slot.date - dt.timedelta(days=11)),
             error.message)
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_sold_out(self):
         "No place left: sold_out, nothing saved"
         Booking = Pool().get('zl.booking')
@@ -152,7 +156,7 @@ class BookingTestCase(ModuleTestCase):
         self.assertRefused('sold_out', self.request(visitor(3)))
         self.assertEqual(Booking.search([], count=True), 1)
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_sold_out_by_stock(self):
         "The ticket's stock runs out first: sold_out"
         Booking = Pool().get('zl.booking')
@@ -161,7 +165,7 @@ class BookingTestCase(ModuleTestCase):
         self.assertEqual(self.fresh_ticket().stock, 0)
         self.assertRefused('sold_out', self.request(visitor(2)))
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_limit_exceeded(self):
         "Per-user limit 1: a second booking of the account is refused"
         Booking = Pool().get('zl.booking')
@@ -171,7 +175,7 @@ class BookingTestCase(ModuleTestCase):
             self.request(visitor(2), account='wx-openid-1'))
         Booking.book(self.request(visitor(3), account='wx-openid-2'))
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_duplicate_visitor(self):
         "One ID, one pass per date and ticket: duplicate_visitor"
         Booking = Pool().get('zl.booking')
@@ -181,7 +185,7 @@ class BookingTestCase(ModuleTestCase):
         self.assertRefused(
             'duplicate_visitor', self.request(visitor(2), visitor(2)))
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_invalid_id_number(self):
         "A wrong checksum: invalid_id_number"
         self.setup_site()
@@ -192,7 +196,7 @@ class BookingTestCase(ModuleTestCase):
         self.assertRefused('invalid_id_number',
             self.request(visitor(1, id_type='driving_licence')))
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_invalid_phone(self):
         "Not a mainland mobile: invalid_phone"
         self.setup_site()
@@ -202,7 +206,7 @@ class BookingTestCase(ModuleTestCase):
                 self.request(visitor(1)),
                 contact={'name': "x", 'phone': '021-1234567'}))
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_group_size(self):
         "A group outside the ticket's bounds: group_size"
         Booking = Pool().get('zl.booking')
@@ -215,7 +219,7 @@ class BookingTestCase(ModuleTestCase):
         self.assertEqual([p['admits'] for p in result['passes']], [30])
         self.assertEqual(self.booked(), 30)
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_idempotency(self):
         "The same key returns the same booking"
         Booking = Pool().get('zl.booking')
@@ -225,7 +229,7 @@ class BookingTestCase(ModuleTestCase):
         self.assertEqual(first['id'], again['id'])
         self.assertEqual(self.booked(), 1)
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_cancel(self):
         "Cancelling returns places and revokes passes"
         pool = Pool()
@@ -245,7 +249,7 @@ class BookingTestCase(ModuleTestCase):
         self.assertEqual(cm.exception.code, 'not_cancellable')
         self.assertEqual(self.booked(), 0)
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_not_refundable(self):
         "A ticket that is not refundable cannot be cancelled"
         Booking = Pool().get('zl.booking')
@@ -255,7 +259,7 @@ class BookingTestCase(ModuleTestCase):
             Booking.cancel_bookings([Booking(result['id'])])
         self.assertEqual(cm.exception.code, 'not_refundable')
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_cancel_too_late(self):
         "After the check-in start less the deadline: cancel_too_late"
         pool = Pool()
@@ -270,7 +274,7 @@ class BookingTestCase(ModuleTestCase):
                 Booking.cancel_bookings([Booking(result['id'])])
         self.assertEqual(cm.exception.code, 'cancel_too_late')
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_expire_no_show(self):
         "After the window unused passes expire and bookings are no-show"
         pool = Pool()
@@ -289,7 +293,7 @@ class BookingTestCase(ModuleTestCase):
                 ('id_number', '=', make_resident_id(seq='001'))])
         self.assertEqual(len(found), 1)
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_pass_signature(self):
         "Altered or foreign codes fail; rotation keeps old passes valid"
         pool = Pool()
@@ -315,7 +319,7 @@ class BookingTestCase(ModuleTestCase):
         new = Booking.book(self.request(visitor(2)))['passes'][0]['code']
         self.assertEqual(passcode.decode(new).key_id, payload.key_id + 1)
 
-    @with_transaction()
+    @with_transaction(context=SAME_TRANSACTION)
     def test_capacity_not_below_booked(self):
         "Staff cannot shrink a slot below what is booked"
         pool = Pool()

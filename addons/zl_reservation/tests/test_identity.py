@@ -2,26 +2,10 @@
 import datetime as dt
 import hashlib
 import hmac
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
-
-def _load(name):
-    "Import ../NAME.py by path: works whether or not the module is installed"
-    path = Path(__file__).resolve().parent.parent / f'{name}.py'
-    fullname = f'_zl_reservation_{name}'
-    if fullname not in sys.modules:
-        spec = importlib.util.spec_from_file_location(fullname, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[fullname] = module
-        spec.loader.exec_module(module)
-    return sys.modules[fullname]
-
-
-identity = _load('identity')
+from trytond.modules.zl_reservation import identity
 
 GB_EXAMPLE = '11010519491231002X'  # the example printed in GB 11643-1999
 RESIDENT_IDS = [

@@ -1,30 +1,15 @@
 # This file is part of zhonglian-ticketing. See README.md for the licence.
 import base64
 import datetime as dt
-import importlib.util
 import io
 import string
 import struct
-import sys
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from trytond.modules.zl_reservation import passcode
 
-def _load(name):
-    "Import ../NAME.py by path: works whether or not the module is installed"
-    path = Path(__file__).resolve().parent.parent / f'{name}.py'
-    fullname = f'_zl_reservation_{name}'
-    if fullname not in sys.modules:
-        spec = importlib.util.spec_from_file_location(fullname, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[fullname] = module
-        spec.loader.exec_module(module)
-    return sys.modules[fullname]
-
-
-passcode = _load('passcode')
 InvalidCode = passcode.InvalidCode
 B64URL = string.ascii_letters + string.digits + '-_'
 DATE = dt.date(2025, 10, 1)

@@ -2,10 +2,12 @@
 import datetime as dt
 from zoneinfo import ZoneInfo, available_timezones
 
+from trytond.cache import Cache
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.modules.zl_ticket_core.audit import AuditMixin
 from trytond.pool import Pool
 from trytond.pyson import Id
+from trytond.transaction import without_check_access
 
 TIMEZONES = [(z, z) for z in sorted(available_timezones())]
 
@@ -22,6 +24,8 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
         TIMEZONES, "Time Zone", required=True, translate=False,
         help="The site's time zone: dates, sessions and release times "
         "are read in it.")
+    _values_cache = Cache('zl.reservation.configuration', context=False)
+
     cancel_deadline = fields.Integer(
         "Cancellation Deadline", required=True,
         help="Minutes before the session's check-in start after which "
@@ -52,8 +56,33 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
         return PassKey.derived_secret(b'zl-id-digest')
 
     @classmethod
+    def values(cls):
+        "The configuration as a dict, cached (the booking path reads it)"
+        values = cls._values_cache.get(None)
+        if values is None:
+            config = cls(1)
+            values = {
+                'timezone': config.timezone,
+                'booking_sequence': config.booking_sequence.id,
+                'cancel_deadline': config.cancel_deadline,
+                }
+            cls._values_cache.set(None, values)
+        return values
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        cls._values_cache.clear()
+
+    @classmethod
     def now(cls):
         "The current wall-clock time of the site, naive"
-        config = cls(1)
-        return dt.datetime.now(ZoneInfo(config.timezone)).replace(
+        return dt.datetime.now(ZoneInfo(cls.values()['timezone'])).replace(
             tzinfo=None)
+
+    @classmethod
+    def next_booking_number(cls):
+        pool = Pool()
+        Sequence = pool.get('ir.sequence')
+        with without_check_access():
+            return Sequence(cls.values()['booking_sequence']).get()

@@ -5,6 +5,7 @@ import hmac
 
 from sql.functions import CurrentTimestamp
 
+from trytond.cache import Cache
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.modules.zl_ticket_core.audit import AuditMixin
 from trytond.pool import Pool
@@ -26,6 +27,10 @@ class PassKey(AuditMixin, ModelSQL, ModelView):
     public_key = fields.Binary("Public Key", required=True, readonly=True)
     # Denied to every group by field access: it never leaves the server.
     private_key = fields.Binary("Private Key", required=True, readonly=True)
+
+    _signing_cache = Cache('zl.pass.key.signing', context=False)
+    # Derived secrets per (database, purpose): the first key never changes.
+    _secrets = {}
 
     @classmethod
     def __setup__(cls):
@@ -60,9 +65,12 @@ class PassKey(AuditMixin, ModelSQL, ModelView):
     @without_check_access
     def derived_secret(cls, purpose):
         "A secret for purpose, derived from the first key (never rotated)"
-        first, = cls.search([('key_id', '=', 1)])
-        return hmac.new(
-            bytes(first.private_key), purpose, hashlib.sha256).digest()
+        key = (Transaction().database.name, purpose)
+        if key not in cls._secrets:
+            first, = cls.search([('key_id', '=', 1)])
+            cls._secrets[key] = hmac.new(
+                bytes(first.private_key), purpose, hashlib.sha256).digest()
+        return cls._secrets[key]
 
     @classmethod
     @without_check_access
@@ -81,6 +89,23 @@ class PassKey(AuditMixin, ModelSQL, ModelView):
     def signing_key(cls):
         keys = cls.search([], limit=1)
         return keys[0] if keys else cls.create_key()
+
+    @classmethod
+    def signing_material(cls):
+        "(record id, key id, private key) of the signing key, cached"
+        material = cls._signing_cache.get(None)
+        if material is None:
+            key = cls.signing_key()
+            with without_check_access():
+                material = (key.id, key.key_id, bytes(key.private_key))
+            cls._signing_cache.set(None, material)
+        return material
+
+    @classmethod
+    def on_modification(cls, mode, keys, field_names=None):
+        super().on_modification(mode, keys, field_names=field_names)
+        cls._signing_cache.clear()
+        cls._secrets.clear()
 
     @classmethod
     @without_check_access

@@ -26,6 +26,24 @@ WEEKDAYS = [
     ]
 
 
+def slot_state(now, date, checkin_start, checkin_end, advance_days,
+        release_time, closed, plan_state, booked, capacity):
+    """open, not_yet_open (with the opening moment), sold_out or closed.
+
+    The one rule for every caller: staff views, the booking service and
+    the visitor API."""
+    opens_at = dt.datetime.combine(
+        date - dt.timedelta(days=advance_days), release_time or dt.time(0))
+    if (closed or plan_state != 'active'
+            or now >= dt.datetime.combine(date, checkin_end)):
+        return 'closed', opens_at
+    if now < opens_at:
+        return 'not_yet_open', opens_at
+    if booked >= capacity:
+        return 'sold_out', opens_at
+    return 'open', opens_at
+
+
 class Plan(AuditMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'zl.reservation.plan'
     __string__ = "Reservable Period"
@@ -329,9 +347,7 @@ class Slot(AuditMixin, ModelSQL, ModelView):
 
     def opens_at(self):
         "Site time the slot opens for booking"
-        release = self.plan.release_time or dt.time(0)
-        day = self.date - dt.timedelta(days=self.plan.advance_days)
-        return dt.datetime.combine(day, release)
+        return self._state(dt.datetime.min)[1]
 
     def window(self):
         "The check-in window as site datetimes"
@@ -341,14 +357,14 @@ class Slot(AuditMixin, ModelSQL, ModelView):
 
     def booking_state(self, now):
         "open, not_yet_open, sold_out or closed (API.md)"
-        if (self.closed or self.plan.state != 'active'
-                or now >= self.window()[1]):
-            return 'closed'
-        if now < self.opens_at():
-            return 'not_yet_open'
-        if self.booked >= self.capacity:
-            return 'sold_out'
-        return 'open'
+        return self._state(now)[0]
+
+    def _state(self, now):
+        return slot_state(
+            now, self.date, self.session.checkin_start,
+            self.session.checkin_end, self.plan.advance_days,
+            self.plan.release_time, self.closed, self.plan.state,
+            self.booked, self.capacity)
 
     @classmethod
     def validate_fields(cls, slots, field_names):

@@ -15,16 +15,19 @@ import hashlib
 import struct
 
 from sql import Literal
+from sql.functions import CurrentTimestamp
 from sql.operators import Equal
 
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.pool import Pool
 from trytond.rpc import RPCReturnException
+from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction, without_check_access
 
-from . import identity
+from . import identity, passcode
 from .exceptions import BookingError
+from .plan import slot_state
 
 HOLDING = ('confirmed', 'used')
 MAX_VISITORS = 100
@@ -56,6 +59,24 @@ def _integer(value):
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise _error('invalid_request')
     return value
+
+
+def _insert(table, columns, rows):
+    "Insert rows and return their ids, in order"
+    transaction = Transaction()
+    cursor = transaction.connection.cursor()
+    if transaction.database.has_returning():
+        ids = []
+        # One statement per row keeps the ids in the rows' order.
+        for row in rows:
+            cursor.execute(*table.insert(columns, [row], returning=[table.id]))
+            ids.append(cursor.fetchone()[0])
+        return ids
+    ids = []
+    for row in rows:
+        cursor.execute(*table.insert(columns, [row]))
+        ids.append(cursor.lastrowid)
+    return ids
 
 
 def _forget(Model, ids):
@@ -145,9 +166,6 @@ class BookingService:
     @without_check_access
     def _book(cls, request):
         pool = Pool()
-        Seller = pool.get('zl.seller')
-        Ticket = pool.get('zl.ticket')
-        Slot = pool.get('zl.reservation.slot')
         Configuration = pool.get('zl.reservation.configuration')
 
         seller_id = _integer(request.get('seller'))
@@ -164,24 +182,17 @@ class BookingService:
             if done:
                 return done[0].to_dict()
 
-        sellers = Seller.search([('id', '=', seller_id)])
-        tickets = Ticket.search([('id', '=', ticket_id)])
-        slots = Slot.search([('id', '=', slot_id)])
-        if not sellers or not tickets:
+        # Plain SQL reads: this is the hot path of every channel.
+        ticket = cls._ticket_facts(seller_id, ticket_id)
+        slot = cls._slot_facts(slot_id, ticket_id)
+        if (not ticket or not slot or not ticket['sellable']
+                or (ticket['hidden'] and not request.get('promo'))):
             raise _error('ticket_not_available')
-        seller, ticket = sellers[0], tickets[0]
-        if (not seller.is_authorised(ticket) or not ticket.on_shelf
-                or (ticket in seller.hidden_tickets
-                    and not request.get('promo'))):
-            raise _error('ticket_not_available')
-        if not slots or ticket not in slots[0].plan.tickets:
-            raise _error('ticket_not_available')
-        slot = slots[0]
-        state = slot.booking_state(Configuration.now())
+        state, opens_at = slot_state(Configuration.now(), **slot['state'])
         if state == 'closed':
             raise _error('closed')
         if state == 'not_yet_open':
-            raise _error('not_open', opens_at=slot.opens_at())
+            raise _error('not_open', opens_at=opens_at)
 
         visitors, contact, group = cls._check_people(ticket, request)
         quantity = group['size'] if group else len(visitors)
@@ -194,24 +205,92 @@ class BookingService:
         if len(set(digests)) != len(digests):
             raise _error('duplicate_visitor')
 
-        limit = ticket.per_user_limit if account else 0
+        date = slot['state']['date']
+        limit = ticket['per_user_limit'] if account else 0
         cls._lock(
-            [_lock_key('id', ticket.id, slot.date, d) for d in digests]
-            + ([_lock_key('account', ticket.id, account)] if limit else []))
+            [_lock_key('id', ticket_id, date, d) for d in digests]
+            + ([_lock_key('account', ticket_id, account)] if limit else []))
         if limit and cls.search([
                     ('account', '=', account),
-                    ('ticket', '=', ticket.id),
+                    ('ticket', '=', ticket_id),
                     ('state', 'in', HOLDING),
                     ], count=True) >= limit:
             raise _error('limit_exceeded', limit=limit)
-        if digests and cls._id_holds_pass(ticket, slot.date, digests):
+        if digests and cls._id_holds_pass(ticket_id, date, digests):
             raise _error('duplicate_visitor')
 
-        cls._take(slot, ticket, quantity)
-        booking = cls._create(
-            seller, ticket, slot, account, key, visitors, contact, group,
-            quantity)
-        return booking.to_dict()
+        cls._take(slot_id, ticket_id, ticket['stock'], quantity)
+        return cls._insert(
+            seller_id, ticket, slot_id, date, account, key, visitors,
+            contact, group, quantity)
+
+    @classmethod
+    def _ticket_facts(cls, seller_id, ticket_id):
+        "What the rules need of the ticket and its channel, or None"
+        pool = Pool()
+        Ticket = pool.get('zl.ticket')
+        Seller = pool.get('zl.seller')
+        SellerTicket = pool.get('zl.seller-zl.ticket')
+        Hidden = pool.get('zl.seller-zl.ticket.hidden')
+        cursor = Transaction().connection.cursor()
+        t, s = Ticket.__table__(), Seller.__table__()
+        st, h = SellerTicket.__table__(), Hidden.__table__()
+        cursor.execute(*t.join(s, condition=s.id == seller_id).select(
+                t.active, t.on_shelf, s.active, t.kind, t.group_min,
+                t.group_max, t.per_user_limit, t.stock, t.usable_count,
+                where=t.id == ticket_id))
+        row = cursor.fetchone()
+        if not row:
+            return None
+        (active, on_shelf, seller_active, kind, group_min, group_max,
+            per_user_limit, stock, usable_count) = row
+        cursor.execute(*st.select(st.id, where=(st.seller == seller_id)
+                & (st.ticket == ticket_id), limit=1))
+        authorised = bool(cursor.fetchone())
+        cursor.execute(*h.select(h.id, where=(h.seller == seller_id)
+                & (h.ticket == ticket_id), limit=1))
+        return {
+            'id': ticket_id,
+            'sellable': bool(
+                active and on_shelf and seller_active and authorised),
+            'hidden': bool(cursor.fetchone()),
+            'kind': kind, 'group_min': group_min, 'group_max': group_max,
+            'per_user_limit': per_user_limit, 'stock': stock,
+            'usable_count': usable_count,
+            }
+
+    @classmethod
+    def _slot_facts(cls, slot_id, ticket_id):
+        "The slot's state inputs if it belongs to a plan of the ticket"
+        pool = Pool()
+        Slot = pool.get('zl.reservation.slot')
+        Session = pool.get('zl.reservation.session')
+        Plan = pool.get('zl.reservation.plan')
+        PlanTicket = pool.get('zl.reservation.plan-zl.ticket')
+        cursor = Transaction().connection.cursor()
+        sl, se, p = Slot.__table__(), Session.__table__(), Plan.__table__()
+        pt = PlanTicket.__table__()
+        query = (sl
+            .join(se, condition=se.id == sl.session)
+            .join(p, condition=p.id == sl.plan)
+            .join(pt, condition=(pt.plan == p.id) & (pt.ticket == ticket_id))
+            .select(
+                sl.date.as_('date'), se.checkin_start.as_('checkin_start'),
+                se.checkin_end.as_('checkin_end'),
+                p.advance_days.as_('advance_days'),
+                p.release_time.as_('release_time'),
+                sl.closed.as_('closed'), p.state.as_('plan_state'),
+                sl.booked.as_('booked'), sl.capacity.as_('capacity'),
+                where=sl.id == slot_id, limit=1))
+        if backend.name == 'sqlite':
+            sqlite_apply_types(query, ['DATE', 'TIME', 'TIME', None, 'TIME'])
+        cursor.execute(*query)
+        row = cursor.fetchone()
+        if not row:
+            return None
+        names = ['date', 'checkin_start', 'checkin_end', 'advance_days',
+            'release_time', 'closed', 'plan_state', 'booked', 'capacity']
+        return {'state': dict(zip(names, row))}
 
     @classmethod
     def _check_people(cls, ticket, request):
@@ -251,15 +330,15 @@ class BookingService:
         contact = {'name': _text(contact.get('name')), 'phone': contact_phone}
 
         group = None
-        if ticket.kind == 'group':
+        if ticket['kind'] == 'group':
             raw_group = request.get('group') or {}
             if not isinstance(raw_group, dict):
                 raise _error('invalid_request')
             size = raw_group.get('size')
+            minimum, maximum = ticket['group_min'], ticket['group_max']
             if (isinstance(size, bool) or not isinstance(size, int)
-                    or not ticket.group_min <= size <= ticket.group_max):
-                raise _error('group_size',
-                    minimum=ticket.group_min, maximum=ticket.group_max)
+                    or not minimum <= size <= maximum):
+                raise _error('group_size', minimum=minimum, maximum=maximum)
             group = {
                 'name': _text(raw_group.get('name'), required=True),
                 'leader': _text(raw_group.get('leader'), required=True),
@@ -272,18 +351,18 @@ class BookingService:
         return visitors, contact, group
 
     @classmethod
-    def _id_holds_pass(cls, ticket, date, digests):
+    def _id_holds_pass(cls, ticket_id, date, digests):
         pool = Pool()
         Pass = pool.get('zl.pass')
-        return bool(Pass.search([
-                    ('ticket', '=', ticket.id),
-                    ('date', '=', date),
-                    ('id_digest', 'in', digests),
-                    ('state', 'in', ['valid', 'used']),
-                    ], limit=1))
+        cursor = Transaction().connection.cursor()
+        p = Pass.__table__()
+        cursor.execute(*p.select(p.id, where=(p.ticket == ticket_id)
+                & (p.date == date) & p.id_digest.in_(digests)
+                & p.state.in_(['valid', 'used']), limit=1))
+        return bool(cursor.fetchone())
 
     @classmethod
-    def _take(cls, slot, ticket, quantity):
+    def _take(cls, slot_id, ticket_id, stock, quantity):
         "Take quantity places from the slot and the ticket stock, or raise"
         pool = Pool()
         Slot = pool.get('zl.reservation.slot')
@@ -292,23 +371,23 @@ class BookingService:
         s = Slot.__table__()
         cursor.execute(*s.update(
                 [s.booked], [s.booked + quantity],
-                where=(s.id == slot.id)
+                where=(s.id == slot_id)
                 & (s.booked + quantity <= s.capacity)
                 & (s.closed == Literal(False))))
         # rowcount: SQLite's RETURNING does not accept the table alias.
         if cursor.rowcount != 1:
-            cursor.execute(*s.select(s.closed, where=s.id == slot.id))
+            cursor.execute(*s.select(s.closed, where=s.id == slot_id))
             closed, = cursor.fetchone()
             raise _error('closed' if closed else 'sold_out')
-        _forget(Slot, [slot.id])
-        if ticket.stock != -1:
+        _forget(Slot, [slot_id])
+        if stock != -1:
             t = Ticket.__table__()
             cursor.execute(*t.update(
                     [t.stock], [t.stock - quantity],
-                    where=(t.id == ticket.id) & (t.stock >= quantity)))
+                    where=(t.id == ticket_id) & (t.stock >= quantity)))
             if cursor.rowcount != 1:
                 raise _error('sold_out')
-            _forget(Ticket, [ticket.id])
+            _forget(Ticket, [ticket_id])
 
     @classmethod
     def _give_back(cls, slot, ticket, quantity):
@@ -329,51 +408,75 @@ class BookingService:
         _forget(Ticket, [ticket.id])
 
     @classmethod
-    def _create(cls, seller, ticket, slot, account, key, visitors, contact,
-            group, quantity):
+    def _insert(cls, seller_id, ticket, slot_id, date, account, key,
+            visitors, contact, group, quantity):
+        """Write the booking, its visitors and passes with plain inserts
+        (everything was checked above) and answer without reading back."""
         pool = Pool()
         Visitor = pool.get('zl.booking.visitor')
         Pass = pool.get('zl.pass')
         PassKey = pool.get('zl.pass.key')
         Configuration = pool.get('zl.reservation.configuration')
-        config = Configuration(1)
-        booking, = cls.create([{
-                    'number': config.booking_sequence.get(),
-                    'seller': seller.id,
-                    'ticket': ticket.id,
-                    'slot': slot.id,
-                    'date': slot.date,
-                    'account': account,
-                    'idempotency_key': key,
-                    'contact_name': contact['name'],
-                    'contact_phone': contact['phone'],
-                    'group_name': group and group['name'],
-                    'group_leader': group and group['leader'],
-                    'group_size': group and group['size'],
-                    'quantity': quantity,
-                    }])
-        created = Visitor.create([{
-                    'booking': booking.id,
-                    'name': v['name'],
-                    'id_type': v['id_type'],
-                    'id_masked': identity.mask_id(v['id_number']),
-                    'id_digest': v['id_digest'],
-                    'phone': v['phone'],
-                    } for v in visitors])
-        key = PassKey.signing_key()
-        common = {
-            'booking': booking.id, 'ticket': ticket.id, 'slot': slot.id,
-            'date': slot.date, 'key': key.id, 'state': 'valid',
-            'uses': ticket.usable_count, 'uses_left': ticket.usable_count,
-            }
+        user = Transaction().user
+        number = Configuration.next_booking_number()
+        b = cls.__table__()
+        booking_id, = _insert(b, [
+                b.number, b.seller, b.ticket, b.slot, b.date, b.account,
+                b.idempotency_key, b.contact_name, b.contact_phone,
+                b.group_name, b.group_leader, b.group_size, b.quantity,
+                b.state, b.create_uid, b.create_date], [[
+                    number, seller_id, ticket['id'], slot_id, date, account,
+                    key, contact['name'], contact['phone'],
+                    group and group['name'], group and group['leader'],
+                    group and group['size'], quantity, 'confirmed', user,
+                    CurrentTimestamp()]])
+        v = Visitor.__table__()
+        visitor_ids = _insert(v, [
+                v.booking, v.name, v.id_type, v.id_masked, v.id_digest,
+                v.phone, v.create_uid, v.create_date], [[
+                    booking_id, x['name'], x['id_type'],
+                    identity.mask_id(x['id_number']), x['id_digest'],
+                    x['phone'], user, CurrentTimestamp()]
+                for x in visitors])
+        key_record, key_id, private = PassKey.signing_material()
+        uses = ticket['usable_count']
         if group:
-            Pass.create([dict(common, admits=group['size'])])
+            holders = [(None, None, group['size'])]
         else:
-            Pass.create([
-                    dict(common, admits=1, visitor=v.id,
-                        id_digest=v.id_digest)
-                    for v in created])
-        return cls(booking.id)
+            holders = [(vid, x['id_digest'], 1)
+                for vid, x in zip(visitor_ids, visitors)]
+        p = Pass.__table__()
+        pass_ids = _insert(p, [
+                p.booking, p.visitor, p.ticket, p.slot, p.date, p.admits,
+                p.uses, p.uses_left, p.id_digest, p.key, p.state,
+                p.create_uid, p.create_date], [[
+                    booking_id, vid, ticket['id'], slot_id, date, admits,
+                    uses, uses, digest, key_record, 'valid', user,
+                    CurrentTimestamp()]
+                for vid, digest, admits in holders])
+        return {
+            'id': booking_id,
+            'number': number,
+            'state': 'confirmed',
+            'ticket': ticket['id'],
+            'slot': slot_id,
+            'date': date.isoformat(),
+            'quantity': quantity,
+            'visitors': [{
+                    'name': x['name'],
+                    'id_type': x['id_type'],
+                    'id_number': identity.mask_id(x['id_number']),
+                    } for x in visitors],
+            'passes': [{
+                    'id': pass_id,
+                    'code': passcode.sign(
+                        private, key_id, pass_id, ticket['id'], date,
+                        slot_id),
+                    'admits': admits,
+                    'uses_left': uses,
+                    'state': 'valid',
+                    } for pass_id, (_, _, admits) in zip(pass_ids, holders)],
+            }
 
     def to_dict(self):
         return {

@@ -8,7 +8,8 @@ the row lock and re-reads the committed row, where Tryton's REPEATABLE READ
 would fail and retry every concurrent booking of a hot slot.  The other
 rules are serialised by transaction-level advisory locks taken in one
 global order (keys sorted, then the slot row, then the ticket row), so no
-two bookings deadlock.
+two bookings deadlock.  The rows are inserted before the slot is updated:
+the hot row is locked only from its update to the commit.
 """
 import datetime as dt
 import hashlib
@@ -113,7 +114,17 @@ class BookingService:
         transaction = Transaction()
         if (backend.name != 'postgresql'
                 or transaction.context.get('_zl_decide')):
-            return func(*args)
+            # In the caller's transaction: a savepoint keeps a refusal
+            # from leaving half a booking behind.
+            cursor = transaction.connection.cursor()
+            cursor.execute('SAVEPOINT zl_decide')
+            try:
+                result = func(*args)
+            except Exception:
+                cursor.execute('ROLLBACK TO SAVEPOINT zl_decide')
+                raise
+            cursor.execute('RELEASE SAVEPOINT zl_decide')
+            return result
         import psycopg
         with transaction.new_transaction() as decision, \
                 decision.set_context(_zl_decide=True):
@@ -196,6 +207,10 @@ class BookingService:
 
         visitors, contact, group = cls._check_people(ticket, request)
         quantity = group['size'] if group else len(visitors)
+        # Full at the last commit: no need to write anything (the
+        # conditional update below remains the rule).
+        if slot['state']['booked'] + quantity > slot['state']['capacity']:
+            raise _error('sold_out')
 
         secret = Configuration.get_id_secret()
         for visitor in visitors:
@@ -219,10 +234,13 @@ class BookingService:
         if digests and cls._id_holds_pass(ticket_id, date, digests):
             raise _error('duplicate_visitor')
 
-        cls._take(slot_id, ticket_id, ticket['stock'], quantity)
-        return cls._insert(
+        # Write first, take the places last: the slot row stays locked only
+        # from its update to the commit, which is what bounds a hot slot.
+        booking = cls._insert(
             seller_id, ticket, slot_id, date, account, key, visitors,
             contact, group, quantity)
+        cls._take(slot_id, ticket_id, ticket['stock'], quantity)
+        return booking
 
     @classmethod
     def _ticket_facts(cls, seller_id, ticket_id):

@@ -10,13 +10,16 @@ from trytond.transaction import without_check_access
 
 from . import identity
 from .exceptions import BookingError
+from .lifecycle import BookingLifecycle
 from .service import BookingService
 
 # Bookings that hold their places (per-user limit, duplicate IDs).
 HOLDING = ['confirmed', 'used']
 
 
-class Booking(AuditMixin, BookingService, Workflow, ModelSQL, ModelView):
+class Booking(
+        AuditMixin, BookingService, BookingLifecycle, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'zl.booking'
     __string__ = "Booking"
 

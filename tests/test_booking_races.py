@@ -5,7 +5,7 @@ import threading
 
 import psycopg
 import pytest
-from zl_testing import rpc, run_proteus
+from zl_testing import resident_id, rpc, run_proteus
 
 pytestmark = pytest.mark.postgresql
 
@@ -53,15 +53,6 @@ slots = Slot.find([('plan', '=', plan.id), ('date', '>', today)],
 print(json.dumps({'seller': seller.id, 'ticket': ticket.id,
     'slots': [s.id for s in slots]}))
 ''' % {'password': PASSWORD}
-
-
-def resident_id(seq):
-    "A valid GB 11643 number per seq (region 110101, born 1990-03-07)"
-    body = '11010119900307%03d' % (seq % 1000)
-    body = body[:6] + '%04d' % (1950 + seq // 1000) + body[10:]
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    total = sum(int(d) * w for d, w in zip(body, weights))
-    return body + '10X98765432'[total % 11]
 
 
 @pytest.fixture

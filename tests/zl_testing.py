@@ -2,6 +2,7 @@
 servers run in child processes, so this pytest process keeps its own
 trytond configuration (the module tests in addons/ rely on it)."""
 import base64
+import datetime as dt
 import json
 import os
 import socket
@@ -101,3 +102,11 @@ def refused(error, *words):
     assert kind == 'UserError', error.value
     for word in words:
         assert word in message, message
+
+
+def resident_id(n):
+    "The n-th distinct valid resident ID: 999 sequence numbers a birth date"
+    from trytond.modules.zl_reservation.identity import make_resident_id
+    birth = dt.date(1950, 1, 1) + dt.timedelta(days=n // 999)
+    return make_resident_id(
+        birth=birth.strftime('%Y%m%d'), seq='%03d' % (n % 999 + 1))

@@ -1,0 +1,159 @@
+"""Benchmark database: creation, data, and the checks that nothing was
+oversold."""
+import json
+import sys
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / 'tests'))
+from zl_testing import (  # noqa: E402
+    run_proteus,
+    trytond_admin,
+    write_config,
+)
+
+MODULE = 'zl_reservation'
+# Each client logs in as its own window user (bench00, bench01...), like
+# sales terminals do: ir.session.check loads every session of the user
+# from the caller's address on each call, so 64 sessions of one user cost
+# far more than one each (--one-user shows it).
+LOGIN, PASSWORD = 'bench%02d', 'Bench-Pass-2026'
+BIG = 10 ** 7  # capacity that no measured window can sell out
+SOLD_OUT = dict(capacity=50, attempts=1000, clients=32)
+MANY = 200  # slots the 'many' scenario spreads its attempts over
+SESSIONS = 16  # sessions a day: 16 × 30 days leaves room for 2 × MANY slots
+
+
+
+# Database -------------------------------------------------------------------
+
+SETUP = '''
+import datetime as dt, json
+from zoneinfo import ZoneInfo
+Configuration = Model.get('zl.reservation.configuration')
+Group = Model.get('res.group')
+User = Model.get('res.user')
+UserGroup = Model.get('zl.user.group')
+Permission = Model.get('zl.data.permission')
+Ticket = Model.get('zl.ticket')
+Seller = Model.get('zl.seller')
+Plan = Model.get('zl.reservation.plan')
+Slot = Model.get('zl.reservation.slot')
+
+scope = UserGroup(code='BENCH', name='Bench')
+scope.save()
+permission = Permission(name='Bench: all data', all_data=True)
+permission.user_groups.append(UserGroup(scope.id))
+permission.save()
+sales, = Group.find([('name', '=', 'Sales')])
+users = []
+for i in range(USERS):
+    user = User(login=LOGIN % i, name='Bench %02d' % i, password=PASSWORD)
+    user.groups.append(Group(sales.id))
+    user.zl_user_groups.append(UserGroup(scope.id))
+    users.append(user)
+User.save(users)
+
+ticket = Ticket(name='Bench ticket', code='BENCH', stock=-1,
+    per_user_limit=0)
+ticket.save()
+ticket.click('put_on_shelf')
+seller = Seller(name='Bench window', kind='window')
+seller.tickets.append(Ticket(ticket.id))
+seller.users.extend(User(u.id) for u in users)
+seller.save()
+
+# Slots open and close in the site's time zone.
+today = dt.datetime.now(ZoneInfo(Configuration(1).timezone)).date()
+plan = Plan(name='Bench plan', start_date=today,
+    end_date=today + dt.timedelta(days=60), advance_days=30)
+plan.tickets.append(Ticket(ticket.id))
+for i in range(SESSIONS):
+    start = dt.time(8 + i // 2, 30 * (i % 2))
+    end = dt.time(8 + (i + 1) // 2, 30 * ((i + 1) % 2))
+    plan.sessions.new(name='S%02d' % i, checkin_start=start,
+        checkin_end=end, capacity=BIG)
+plan.save()
+plan.click('activate')
+# From tomorrow: today's early sessions may already be closed.
+slots = Slot.find([('plan', '=', plan.id), ('date', '>', today)],
+    order=[('date', 'ASC'), ('id', 'ASC')])
+slot = slots[3]  # the sold-out case, see allocate()
+slot.capacity = CAPACITY
+slot.save()
+print(json.dumps({'ticket': ticket.id, 'seller': seller.id,
+    'slots': [s.id for s in slots]}))
+'''
+
+
+def allocate(slots):
+    "Split the slots between the runs; each run has its own."
+    assert len(slots) >= 4 + 2 * MANY, f'only {len(slots)} slots'
+    return {
+        'warm': slots[:1], 'hot': slots[1:2], 'raw-hot': slots[2:3],
+        'sold-out': slots[3:4], 'many': slots[4:4 + MANY],
+        'raw-many': slots[4 + MANY:4 + 2 * MANY]}
+
+
+def pg(database='postgres', **kw):
+    return psycopg.connect('postgresql:///', dbname=database, **kw)
+
+
+def create(workdir, database, users):
+    config = write_config(workdir / 'trytond.conf', 'postgresql:///')
+    with pg(autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')
+    trytond_admin(config, database, '--all', '-u', MODULE,
+        '--activate-dependencies', '--email', 'admin@example.com')
+    code = (f'LOGIN, PASSWORD, USERS = {LOGIN!r}, {PASSWORD!r}, {users}\n'
+        f'BIG, SESSIONS = {BIG}, {SESSIONS}\n'
+        f'CAPACITY = {SOLD_OUT["capacity"]}\n' + SETUP)
+    info = json.loads(run_proteus(config, database, code).splitlines()[-1])
+    # Scratch tables of the raw-SQL ceiling: a booking and its pass.
+    with pg(database) as conn:
+        conn.execute('CREATE TABLE bench_booking (id serial PRIMARY KEY, '
+            'slot integer NOT NULL, number varchar NOT NULL, '
+            'idempotency_key varchar UNIQUE, '
+            'create_date timestamp DEFAULT now())')
+        conn.execute('CREATE TABLE bench_pass (id serial PRIMARY KEY, '
+            'booking integer NOT NULL REFERENCES bench_booking, '
+            'code varchar UNIQUE, id_number varchar, uses_left integer)')
+    return config, info
+
+
+def drop(database):
+    with pg(autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def oversold(database, slots, raw=False):
+    """(oversold, drift) over slots: places sold beyond capacity, and the
+    gaps between the slot's booked counter, the quantities of its holding
+    bookings and its live passes (all three must agree)."""
+    with pg(database) as conn:
+        rows = conn.execute(RAW_QUERY if raw else QUERY,
+            (slots,)).fetchall()
+    over = sum(max(0, max(counts) - capacity)
+        for capacity, *counts in rows)
+    drift = sum(max(counts) - min(counts) for _, *counts in rows)
+    return over, drift
+
+
+# capacity, booked, places in holding bookings, live passes
+QUERY = '''
+SELECT s.capacity, s.booked,
+    (SELECT coalesce(sum(b.quantity), 0) FROM zl_booking b
+        WHERE b.slot = s.id AND b.state IN ('confirmed', 'used')),
+    (SELECT count(*) FROM zl_pass p
+        WHERE p.slot = s.id AND p.state IN ('valid', 'used'))
+FROM zl_reservation_slot s WHERE s.id = ANY(%s)
+'''
+RAW_QUERY = '''
+SELECT s.capacity, s.booked,
+    (SELECT count(*) FROM bench_booking b WHERE b.slot = s.id),
+    (SELECT count(*) FROM bench_pass p JOIN bench_booking b
+        ON p.booking = b.id WHERE b.slot = s.id)
+FROM zl_reservation_slot s WHERE s.id = ANY(%s)
+'''

@@ -8,8 +8,7 @@ from sql.operators import Equal
 from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
-from .exceptions import BookingError
-from .service import ReturnError, _error, _forget
+from .service import _error, _forget, _integer, api_answer
 
 
 class BookingLifecycle:
@@ -40,16 +39,16 @@ class BookingLifecycle:
         return cls._decide(cls._cancel, [b.id for b in bookings])
 
     @classmethod
+    @api_answer
     def rpc_cancel(cls, booking_id):
-        bookings = cls.search([('id', '=', booking_id)])
-        try:
-            if not bookings:
-                raise _error('unknown')
-            cls.cancel_bookings(bookings)
-            return {'booking': cls._decide(
-                    lambda: cls(bookings[0].id).to_dict())}
-        except BookingError as error:
-            raise ReturnError(error)
+        # search() keeps the caller to the bookings of their data scope.
+        bookings = cls.search([('id', '=', _integer(booking_id))])
+        if not bookings:
+            raise _error('unknown')
+        cls.cancel_bookings(bookings)
+        # Read in a new transaction: the cancellation committed in its own.
+        return {'booking': cls._decide(
+                lambda: cls(bookings[0].id).to_dict())}
 
     @classmethod
     @without_check_access

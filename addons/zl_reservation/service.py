@@ -11,6 +11,7 @@ global order (keys sorted, then the slot row, then the ticket row), so no
 two bookings deadlock.  The rows are inserted before the slot is updated:
 the hot row is locked only from its update to the commit.
 """
+import functools
 import hashlib
 import struct
 
@@ -88,6 +89,18 @@ def _forget(Model, ids):
                 cache[Model.__name__].pop(id_, None)
 
 
+def api_answer(func):
+    """JSON-RPC methods answer a refusal as {'error': {'code', 'message'}}
+    after rolling back, never as a traceback"""
+    @functools.wraps(func)
+    def wrapper(cls, *args):
+        try:
+            return func(cls, *args)
+        except BookingError as error:
+            raise ReturnError(error)
+    return wrapper
+
+
 class ReturnError(RPCReturnException):
     "Answer an RPC with {'error': ...} after rolling the transaction back"
 
@@ -150,26 +163,21 @@ class BookingService:
         return cls._decide(cls._book, request)
 
     @classmethod
+    @api_answer
     def rpc_book(cls, request):
         "JSON-RPC for window and distributor sales: the caller's channel"
         pool = Pool()
         Seller = pool.get('zl.seller')
         if not isinstance(request, dict):
-            raise ReturnError(_error('invalid_request'))
-        user = Transaction().user
+            raise _error('invalid_request')
         # search() applies the user's data scope; the user must also be
         # one of the channel's accounts.
-        sellers = Seller.search([
-                ('id', '=', request.get('seller')),
-                ('users', '=', user),
-                ])
-        try:
-            if not sellers:
-                raise _error('ticket_not_available')
-            request = dict(request, account=request.get('account'))
-            return {'booking': cls.book(request)}
-        except BookingError as error:
-            raise ReturnError(error)
+        if not Seller.search([
+                    ('id', '=', _integer(request.get('seller'))),
+                    ('users', '=', Transaction().user),
+                    ]):
+            raise _error('ticket_not_available')
+        return {'booking': cls.book(request)}
 
     @classmethod
     @without_check_access

@@ -96,14 +96,6 @@ class Seller(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
                             'zl_ticket_core.msg_seller_ticket_inactive',
                             seller=seller.rec_name, ticket=ticket.rec_name))
 
-    def is_authorised(self, ticket):
-        "Whether this channel may sell ticket"
-        return self.active and ticket.active and ticket in self.tickets
-
-    def is_listed(self, ticket):
-        "Whether ticket shows in this channel's public list"
-        return self.is_authorised(ticket) and ticket not in self.hidden_tickets
-
 
 class SellerUser(ModelSQL):
     __name__ = 'zl.seller-res.user'

@@ -109,6 +109,25 @@ class BookingTestCase(ModuleTestCase):
             'invalid_request', self.request(visitor(1), 'not a visitor'))
 
     @with_transaction(context=SAME_TRANSACTION)
+    def test_rpc_answers_codes(self):
+        "JSON-RPC answers refusals with the code, never a traceback"
+        from trytond.modules.zl_reservation.service import ReturnError
+        Booking = Pool().get('zl.booking')
+        self.setup_site()
+        for request, code in [
+                ('not a dict', 'invalid_request'),
+                ({'seller': 'x'}, 'invalid_request'),
+                (self.request(visitor(1)), 'ticket_not_available'),
+                ]:
+            with self.assertRaises(ReturnError) as cm:
+                Booking.rpc_book(request)
+            self.assertEqual(cm.exception.result()['error']['code'], code)
+        with self.assertRaises(ReturnError) as cm:
+            Booking.rpc_cancel('x')
+        self.assertEqual(
+            cm.exception.result()['error']['code'], 'invalid_request')
+
+    @with_transaction(context=SAME_TRANSACTION)
     def test_ticket_not_available(self):
         "Off shelf, hidden or not authorised: ticket_not_available"
         Ticket = Pool().get('zl.ticket')

@@ -46,7 +46,7 @@ class Server:
         deadline = time.monotonic() + 120
         while True:
             try:
-                rpc(self.url, 'common.db.list')
+                rpc(self.url, 'common.server.version')
                 break
             except (urllib.error.URLError, ConnectionError):
                 if self.proc.poll() is not None \

@@ -32,8 +32,14 @@ printf '%s\n' "$ADMIN_PASSWORD" > "$passfile"
 echo "demo: creating database '$DB'"
 TRYTONPASSFILE="$passfile" "$BIN/trytond-admin" -c "$CONF" -d "$DB" --all \
     --email admin@example.com -l zh_CN
-echo "demo: activating zl_ticket_core"
-"$BIN/trytond-admin" -c "$CONF" -d "$DB" -u zl_ticket_core \
+# Every module of addons/ (one folder with a tryton.cfg each), with the
+# Tryton modules they depend on: a newcomer sees the whole product.
+modules=()
+for cfg in addons/*/tryton.cfg; do
+    modules+=("$(basename "$(dirname "$cfg")")")
+done
+echo "demo: activating ${modules[*]}"
+"$BIN/trytond-admin" -c "$CONF" -d "$DB" -u "${modules[@]}" \
     --activate-dependencies
 rm -f "$passfile"
 
@@ -56,16 +62,16 @@ for item in Item.find([('state', '!=', 'done')]):
     item.save()
 PY
 
-if [ -f scripts/demo_data.py ]; then
-    echo "demo: loading sample data"
-    "$BIN/python" scripts/demo_data.py -c "$CONF" -d "$DB"
-fi
+# The museum, its reservable period and slots, and window bookings made
+# through the booking engine (see the script's docstring).
+echo "demo: loading sample data"
+"$BIN/python" scripts/demo_data.py -c "$CONF" -d "$DB"
 
 cat <<MSG
 
   Tryton back office:  http://127.0.0.1:8000/  (database: $DB)
   Administrator:       admin / $ADMIN_PASSWORD
-  Other demo logins:   printed above by scripts/demo_data.py, if any
+  Other demo logins:   printed above by scripts/demo_data.py
   Stop with Ctrl+C.
 
 MSG

@@ -3,16 +3,25 @@
 
     python scripts/demo_data.py -c trytond.conf -d demo
 
-Roles, a user group with full data permission for sellers, a 个人预约票
-(validity -1, usable count 1, stock -1, per-user limit 1), a hidden 团体票
-and a WeChat mini-program seller authorised for both.
+Roles and user groups with their data permissions, a 个人预约票 (validity
+-1, usable count 1, stock -1, per-user limit 1), a hidden 团体票, a WeChat
+mini-program seller authorised for both and a ticket window; then the
+manual's 新建可预约时间 (book 11 days ahead, 上午场 08:00-12:00 and 下午场
+13:00-16:00 for 50 visitors each, linked to the 个人预约票), and bookings
+made at the window by its clerk through the booking engine, so that one
+session is sold out.  The database must have every module activated.
 """
 import argparse
+import datetime as dt
 import io
+import itertools
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
 from proteus import Model, config
+
+from trytond.modules.zl_reservation.identity import make_resident_id
 
 DEMO_USERS = [
     # login, password, name, role code
@@ -21,6 +30,27 @@ DEMO_USERS = [
     ('seller01', 'Seller-01-2026', "窗口售票员", 'R04'),
     ('auditor', 'Auditor-2026', "审计员", 'R06'),
     ]
+# Books at 一号窗口: one of its accounts, with it in the data scope.
+WINDOW_CLERK = 'seller01'
+PLAN_NAME = "参观预约"
+SESSIONS = [
+    # name, check-in start, check-in end, capacity
+    ("上午场", dt.time(8), dt.time(12), 50),
+    ("下午场", dt.time(13), dt.time(16), 50),
+    ]
+SOLD_OUT = (1, "下午场")  # (days from today, session): filled to capacity
+# (days from today, session, visitors per booking) of the other bookings
+BOOKINGS = [
+    (1, "上午场", 3),
+    (1, "上午场", 1),
+    (2, "上午场", 2),
+    (3, "下午场", 4),
+    (5, "上午场", 6),
+    ]
+MAX_PER_BOOKING = 10
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN_NAMES = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "军", "杰",
+    "涛", "明", "超", "霞", "平", "刚", "桂英", "建华", "晓东", "子涵"]
 
 
 def picture(size, text):
@@ -35,8 +65,8 @@ def picture(size, text):
     return data.getvalue()
 
 
-def main(database, config_file):
-    config.set_trytond(database, config_file=config_file)
+def load_museum():
+    "系统管理, 票务管理, 售票设置: the museum of the manual's example"
     Lang = Model.get('ir.lang')
     User = Model.get('res.user')
     Role = Model.get('res.role')
@@ -49,19 +79,14 @@ def main(database, config_file):
 
     zh_cn, = Lang.find([('code', '=', 'zh_CN')])
 
-    staff = UserGroup(code='G01', name="场馆员工", remark="售票与检票人员")
-    staff.save()
-    permission = DataPermission(name="平台管理员", all_data=True)
-    permission.user_groups.append(UserGroup(staff.id))
-    permission.save()
-
+    users = {}
     for login, password, name, role_code in DEMO_USERS:
         role, = Role.find([('code', '=', role_code)])
         user = User(login=login, name=name, password=password)
         user.language = zh_cn
         user.roles.new(role=role)
-        user.zl_user_groups.append(UserGroup(staff.id))
         user.save()
+        users[login] = user
 
     category = Category(name="博物馆参观")
     category.save()
@@ -95,13 +120,133 @@ def main(database, config_file):
 
     window = Seller(name="一号窗口", kind='window')
     window.tickets.append(Ticket(individual.id))
-    window.users.extend(User.find([('login', '=', 'seller01')]))
+    window.users.append(User(users[WINDOW_CLERK].id))
     window.save()
 
     agency = Distributor(code='D001', name="示例旅行社", contact="李经理")
     agency.save()
     Seller(
         name="示例旅行社分销", kind='distributor', distributor=agency).save()
+
+    # 数据权限: the office sees every channel, the window clerk his window.
+    office = UserGroup(code='G01', name="场馆管理", remark="管理与审计人员")
+    office.users.extend(User(users[login].id)
+        for login, _, _, _ in DEMO_USERS if login != WINDOW_CLERK)
+    office.save()
+    permission = DataPermission(name="全部数据", all_data=True)
+    permission.user_groups.append(UserGroup(office.id))
+    permission.save()
+    clerks = UserGroup(code='G02', name="一号窗口售票员", remark="窗口售票")
+    clerks.users.append(User(users[WINDOW_CLERK].id))
+    clerks.save()
+    permission = DataPermission(name="一号窗口", all_data=False)
+    permission.user_groups.append(UserGroup(clerks.id))
+    permission.sellers.append(Seller(window.id))
+    permission.save()
+    return individual, window
+
+
+def site_today():
+    "Today in the site's time zone (预约设置), as the booking engine sees it"
+    Configuration = Model.get('zl.reservation.configuration')
+    return dt.datetime.now(ZoneInfo(Configuration(1).timezone)).date()
+
+
+def load_plan(ticket, today):
+    "门票预约 → 预约管理 → 新建, with the manual's values, then 启用"
+    Plan = Model.get('zl.reservation.plan')
+    Ticket = Model.get('zl.ticket')
+    plan = Plan(name=PLAN_NAME)
+    plan.start_date = today
+    plan.end_date = today + dt.timedelta(weeks=8)
+    plan.advance_days = 11  # 10-01 books from 09-20
+    plan.release_time = dt.time(17)
+    for name, start, end, capacity in SESSIONS:
+        plan.sessions.new(
+            name=name, checkin_start=start, checkin_end=end,
+            capacity=capacity)
+    plan.tickets.append(Ticket(ticket.id))
+    plan.save()
+    plan.click('activate')  # generates the slots up to 11 days ahead
+    return plan
+
+
+def visitors():
+    "Distinct visitors with valid resident IDs and mobile numbers"
+    for n in itertools.count():
+        yield {
+            'name': SURNAMES[n % len(SURNAMES)]
+            + GIVEN_NAMES[n // len(SURNAMES) % len(GIVEN_NAMES)],
+            'id_type': 'resident_id',
+            'id_number': make_resident_id(
+                birth=(dt.date(1960, 1, 1) + dt.timedelta(days=97 * n))
+                .strftime('%Y%m%d'),
+                seq='%03d' % (n % 999 + 1)),
+            'phone': '139%08d' % (10001 + n),
+            }
+
+
+def book_at_window(plan_id, ticket_id, window_id, today):
+    """The window clerk books through the engine (model.zl.booking.rpc_book,
+    the JSON-RPC the window uses): its rules decide, nothing is forced."""
+    Booking = Model.get('zl.booking')
+    Slot = Model.get('zl.reservation.slot')
+    context = config.get_config().context
+    people = visitors()
+    count = itertools.count(1)
+
+    def slot(days, session):
+        found, = Slot.find([
+                ('plan', '=', plan_id),
+                ('date', '=', today + dt.timedelta(days=days)),
+                ('session.name', '=', session),
+                ])
+        return found
+
+    def book(slot, size):
+        party = [next(people) for _ in range(size)]
+        number = next(count)
+        return Booking.rpc_book({
+                'seller': window_id, 'ticket': ticket_id, 'slot': slot.id,
+                'visitors': party,
+                'contact': {'name': party[0]['name'],
+                    'phone': party[0]['phone']},
+                'idempotency_key': 'demo-%03d' % number,
+                }, context)
+
+    def booked(answer):
+        if 'error' in answer:
+            raise SystemExit('demo: booking refused: %s' % answer['error'])
+        return answer['booking']
+
+    made = []
+    for days, session, size in BOOKINGS:
+        made.append(booked(book(slot(days, session), size)))
+    full = slot(*SOLD_OUT)
+    while full.available:
+        made.append(booked(book(full, min(MAX_PER_BOOKING, full.available))))
+        full.reload()
+    refusal = book(full, 1)
+    if refusal.get('error', {}).get('code') != 'sold_out':
+        raise SystemExit('demo: %s not sold out: %s' % (
+                full.rec_name, refusal))
+    return made, full
+
+
+def main(database, config_file):
+    config.set_trytond(database, config_file=config_file)
+    ticket, window = load_museum()
+    today = site_today()
+    plan = load_plan(ticket, today)
+    print("demo: %s: %s slots from %s" % (
+            plan.name, len(plan.slots), today))
+
+    # The clerk's own session: his access rights and data scope apply.
+    config.set_trytond(database, user=WINDOW_CLERK, config_file=config_file)
+    made, full = book_at_window(plan.id, ticket.id, window.id, today)
+    print("demo: %s booked %s bookings (%s passes) at %s; %s is sold out" % (
+            WINDOW_CLERK, len(made), sum(len(b['passes']) for b in made),
+            window.name, full.rec_name))
 
     print("Demo logins (password): admin (see above), " + ", ".join(
             '%s (%s)' % (login, password)

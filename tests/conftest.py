@@ -84,12 +84,16 @@ def server(tmp_path):
     """Factory: server(config, database, workers=0) serves database (and
     the sao web root) on a free 127.0.0.1 port and returns the base URL.
     workers=0 runs trytond's own server, workers=N gunicorn with N
-    workers. Servers are stopped at teardown; logs are in tmp_path."""
+    workers; log_level=logging.INFO (say) logs more than errors.
+    Servers are stopped at teardown; server.logs[url] is the log file
+    (stdout and stderr), in tmp_path."""
     started = []
 
-    def start(config, database, workers=0):
+    def start(config, database, workers=0, log_level=None):
         port = free_port()
         env = child_env()
+        if log_level is not None:
+            env['TRYTOND_LOGGING_LEVEL'] = str(log_level)
         if workers:
             cmd = [BIN / 'gunicorn', '--bind', f'127.0.0.1:{port}',
                 '--workers', str(workers), '--no-control-socket',
@@ -103,15 +107,19 @@ def server(tmp_path):
             listen = tmp_path / f'listen-{port}.conf'
             listen.write_text(f'[web]\nlisten = 127.0.0.1:{port}\n')
             cmd = [BIN / 'trytond', '-c', config, listen, '-d', database]
-        log = open(tmp_path / f'server-{port}.log', 'w+')
+        log_path = tmp_path / f'server-{port}.log'
+        log = open(log_path, 'w+')
         proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
             stdout=log, stderr=subprocess.STDOUT)
         started.append((proc, log))
         url = f'http://127.0.0.1:{port}'
+        start.logs[url] = log_path
         deadline = time.monotonic() + 90
         while True:
+            # The database list is closed ([database] list = False): the
+            # server is up when it answers its version.
             try:
-                databases = rpc(url, 'common.db.list')
+                rpc(url, 'common.server.version')
                 break
             except (urllib.error.URLError, ConnectionError):
                 if proc.poll() is not None or time.monotonic() > deadline:
@@ -119,9 +127,9 @@ def server(tmp_path):
                     pytest.fail('server did not start:\n'
                         + log.read()[-4000:], pytrace=False)
                 time.sleep(0.3)
-        assert database in databases, f'{database} not served at {url}'
         return url
 
+    start.logs = {}
     yield start
     for proc, log in started:
         proc.terminate()

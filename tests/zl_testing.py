@@ -28,10 +28,15 @@ def child_env():
 
 
 def write_config(path, uri, db_path=None):
-    lines = ['[database]', f'uri = {uri}']
+    # As deployed (README.md): no anonymous database list; on PostgreSQL,
+    # cache invalidation through LISTEN/NOTIFY so that a revoked permission
+    # is revoked on every worker at once.
+    lines = ['[database]', f'uri = {uri}', 'list = False']
     if db_path:
         lines.append(f'path = {db_path}')
     lines += ['[web]', f'root = {SAO}']
+    if uri.startswith('postgresql'):
+        lines += ['[cache]', 'clean_timeout = 0']
     Path(path).write_text('\n'.join(lines) + '\n')
     return Path(path)
 

@@ -13,8 +13,9 @@ class BookStart(ModelView):
     __name__ = 'zl.booking.book.start'
     __string__ = "Book for a Visitor"
 
-    # Record rules keep the channels to the user's data scope.
-    seller = fields.Many2One('zl.seller', "Channel", required=True)
+    # Record rules keep the sellers to the user's data scope; the booking
+    # service checks the clerk is one of the seller's accounts.
+    seller = fields.Many2One('zl.seller', "Seller", required=True)
     ticket = fields.Many2One(
         'zl.ticket', "Ticket", required=True,
         domain=[
@@ -87,7 +88,6 @@ class Book(Wizard):
         Booking = pool.get('zl.booking')
         start = self.start
         request = {
-            'seller': start.seller.id,
             'ticket': start.ticket.id,
             'slot': start.slot.id,
             'visitors': [{
@@ -96,13 +96,21 @@ class Book(Wizard):
                     } for v in start.visitors],
             'contact': {
                 'name': start.contact_name, 'phone': start.contact_phone},
-            'promo': True,  # staff may sell hidden (group) tickets
             }
         if start.ticket.kind == 'group':
             request['group'] = {
                 'name': start.group_name, 'leader': start.group_leader,
                 'size': start.group_size}
-        booking = Booking.book(request)
+        # Wizards run without access checks: the clerk is the user, and the
+        # seller's rule (accounts, scope, hidden tickets) decides.
+        booking = Booking.book(
+            request, start.seller.id, clerk=Transaction().user)
+        # The wizard's state is stored in ir_session_wizard: keep only the
+        # masked ID numbers there.
+        start.visitors = [{
+                'name': v.name, 'id_type': v.id_type,
+                'id_number': booked['id_number'], 'phone': v.phone,
+                } for v, booked in zip(start.visitors, booking['visitors'])]
         action['pyson_domain'] = PYSONEncoder().encode(
             [('id', '=', booking['id'])])
         return action, {}

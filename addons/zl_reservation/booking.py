@@ -1,7 +1,15 @@
 # This file is part of zhonglian-ticketing. See README.md for the licence.
 """Bookings (预约) and their real-name visitors (游客)."""
 from trytond.i18n import gettext
-from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
+from trytond.model import (
+    Check,
+    Index,
+    ModelSQL,
+    ModelView,
+    Unique,
+    Workflow,
+    fields,
+)
 from trytond.modules.zl_ticket_core.audit import AuditMixin
 from trytond.pool import Pool
 from trytond.pyson import Eval
@@ -9,7 +17,7 @@ from trytond.rpc import RPC
 from trytond.transaction import without_check_access
 
 from . import identity
-from .exceptions import BookingError
+from .exceptions import BookingAccessError, BookingError
 from .lifecycle import BookingLifecycle
 from .service import BookingService
 
@@ -25,7 +33,7 @@ class Booking(
 
     number = fields.Char("Number", readonly=True)
     seller = fields.Many2One(
-        'zl.seller', "Channel", required=True, readonly=True,
+        'zl.seller', "Seller", required=True, readonly=True,
         ondelete='RESTRICT')
     ticket = fields.Many2One(
         'zl.ticket', "Ticket", required=True, readonly=True,
@@ -74,6 +82,8 @@ class Booking(
                 'zl_reservation.msg_booking_number_unique'),
             ('idempotency_uniq', Unique(t, t.seller, t.idempotency_key),
                 'zl_reservation.msg_booking_idempotency_unique'),
+            ('quantity_positive', Check(t, t.quantity > 0),
+                'zl_reservation.msg_booking_quantity_check'),
             ]
         cls._sql_indexes.update({
                 Index(t, (t.account, Index.Equality()),
@@ -120,6 +130,11 @@ class Booking(
     def check_modification(cls, mode, bookings, values=None, external=False):
         super().check_modification(
             mode, bookings, values=values, external=external)
+        if external and mode in {'create', 'write'}:
+            # Bookings change only through book(), cancel and the crons:
+            # also for a group a site would grant write access by mistake.
+            raise BookingAccessError(
+                gettext('zl_reservation.msg_booking_engine'))
         if mode == 'delete':
             for booking in bookings:
                 if booking.state in HOLDING:
@@ -154,6 +169,14 @@ class Visitor(ModelSQL, ModelView):
         super().__setup__()
         t = cls.__table__()
         cls._sql_indexes.add(Index(t, (t.id_digest, Index.Equality())))
+
+    @classmethod
+    def check_modification(cls, mode, visitors, values=None, external=False):
+        super().check_modification(
+            mode, visitors, values=values, external=external)
+        if external and mode in {'create', 'write'}:
+            raise BookingAccessError(
+                gettext('zl_reservation.msg_booking_engine'))
 
     def get_id_number(self, name):
         return self.id_masked

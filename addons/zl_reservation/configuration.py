@@ -3,11 +3,14 @@ import datetime as dt
 from zoneinfo import ZoneInfo, available_timezones
 
 from trytond.cache import Cache
+from trytond.i18n import gettext
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.modules.zl_ticket_core.audit import AuditMixin
 from trytond.pool import Pool
 from trytond.pyson import Id
 from trytond.transaction import without_check_access
+
+from .exceptions import ConfigurationValidationError
 
 TIMEZONES = [(z, z) for z in sorted(available_timezones())]
 
@@ -47,6 +50,16 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
     @classmethod
     def default_cancel_deadline(cls):
         return 0
+
+    @classmethod
+    def validate_fields(cls, configurations, field_names):
+        super().validate_fields(configurations, field_names)
+        if field_names and 'cancel_deadline' not in field_names:
+            return
+        for configuration in configurations:
+            if (configuration.cancel_deadline or 0) < 0:
+                raise ConfigurationValidationError(gettext(
+                        'zl_reservation.msg_cancel_deadline_negative'))
 
     @classmethod
     def get_id_secret(cls):

@@ -24,3 +24,11 @@ class SlotValidationError(ValidationError):
 
 class BookingAccessError(AccessError):
     pass
+
+
+class SlotAccessError(AccessError):
+    pass
+
+
+class ConfigurationValidationError(ValidationError):
+    pass

@@ -3,58 +3,52 @@
 the end of the session (passes expire, no-shows)."""
 import datetime as dt
 
-from sql.operators import Equal
-
 from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
-from .service import _error, _forget, _integer, api_answer
+from .engine import (
+    check_button,
+    decide,
+    forget,
+    positive_int,
+    refusal,
+    rpc_answer,
+)
 
 
 class BookingLifecycle:
     __slots__ = ()
 
     @classmethod
-    def _give_back(cls, slot, ticket, quantity):
-        "Return places to the slot (never below zero) and the stock"
-        pool = Pool()
-        Slot = pool.get('zl.reservation.slot')
-        Ticket = pool.get('zl.ticket')
-        cursor = Transaction().connection.cursor()
-        s = Slot.__table__()
-        cursor.execute(*s.update(
-                [s.booked], [s.booked - quantity],
-                where=(s.id == slot.id) & (s.booked >= quantity)))
-        t = Ticket.__table__()
-        cursor.execute(*t.update(
-                [t.stock], [t.stock + quantity],
-                where=(t.id == ticket.id) & ~Equal(t.stock, -1)))
-        _forget(Slot, [slot.id])
-        _forget(Ticket, [ticket.id])
-
-    @classmethod
     def cancel_bookings(cls, bookings):
         """Cancel (refund for a paid ticket) before the deadline; places
         return to the slot at once and the passes are revoked."""
-        return cls._decide(cls._cancel, [b.id for b in bookings])
+        return decide(cls._cancel, [b.id for b in bookings])
 
     @classmethod
-    @api_answer
-    def rpc_cancel(cls, booking_id):
+    @rpc_answer
+    def rpc_cancel(cls, *args):
+        """JSON-RPC cancellation: the Cancel button's permission, the
+        caller's data scope, then the same rules"""
+        if len(args) != 1:
+            raise refusal('invalid_request')
+        booking_id = positive_int(args[0])
+        check_button(cls, 'cancel')
         # search() keeps the caller to the bookings of their data scope.
-        bookings = cls.search([('id', '=', _integer(booking_id))])
+        bookings = cls.search([('id', '=', booking_id)])
         if not bookings:
-            raise _error('unknown')
+            raise refusal('unknown')
         cls.cancel_bookings(bookings)
         # Read in a new transaction: the cancellation committed in its own.
-        return {'booking': cls._decide(
-                lambda: cls(bookings[0].id).to_dict())}
+        return {'booking': decide(lambda: cls(bookings[0].id).to_dict())}
 
     @classmethod
     @without_check_access
     def _cancel(cls, booking_ids):
         pool = Pool()
         Pass = pool.get('zl.pass')
+        Slot = pool.get('zl.reservation.slot')
+        Ticket = pool.get('zl.ticket')
         Configuration = pool.get('zl.reservation.configuration')
         config = Configuration(1)
         now = Configuration.now()
@@ -63,9 +57,9 @@ class BookingLifecycle:
         table = cls.__table__()
         for booking in cls.browse(booking_ids):
             if not booking.ticket.refundable:
-                raise _error('not_refundable')
+                raise refusal('not_refundable')
             if now >= booking.slot.window()[0] - deadline:
-                raise _error('cancel_too_late')
+                raise refusal('cancel_too_late')
             state = 'refunded' if booking.ticket.price else 'cancelled'
             # Conditional: two cancellations of one booking give back once.
             cursor.execute(*table.update(
@@ -73,9 +67,10 @@ class BookingLifecycle:
                     where=(table.id == booking.id)
                     & (table.state == 'confirmed')))
             if cursor.rowcount != 1:
-                raise _error('not_cancellable')
-            _forget(cls, [booking.id])
-            cls._give_back(booking.slot, booking.ticket, booking.quantity)
+                raise refusal('not_cancellable')
+            forget(cls, [booking.id])
+            Slot.give_back(booking.slot.id, booking.quantity)
+            Ticket.give_back_stock(booking.ticket.id, booking.quantity)
             passes = Pass.search([('booking', '=', booking.id)])
             Pass.write(passes, {'state': state})
             cls.log([booking], 'transition', 'state:%s' % state)

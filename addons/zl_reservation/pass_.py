@@ -6,12 +6,14 @@ import hmac
 from sql.functions import CurrentTimestamp
 
 from trytond.cache import Cache
-from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.i18n import gettext
+from trytond.model import Check, Index, ModelSQL, ModelView, Unique, fields
 from trytond.modules.zl_ticket_core.audit import AuditMixin
 from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
 from . import passcode
+from .exceptions import BookingAccessError
 
 # A pass that can no longer be used; gates get these in the revocation list.
 REVOKED = {'cancelled', 'refunded', 'blocked'}
@@ -157,12 +159,20 @@ class Pass(AuditMixin, ModelSQL, ModelView):
             ('blocked', "Blocked"),
             ], "State", required=True, readonly=True, sort=False)
     code = fields.Function(fields.Char("Code"), 'get_code')
+    qr = fields.Function(
+        fields.Binary("QR Code", help="The code as the gates scan it."),
+        'get_qr')
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
         cls._order = [('date', 'DESC'), ('id', 'DESC')]
         t = cls.__table__()
+        cls._sql_constraints += [
+            ('uses_left_within_uses',
+                Check(t, (t.uses_left >= 0) & (t.uses_left <= t.uses)),
+                'zl_reservation.msg_pass_uses_check'),
+            ]
         cls._sql_indexes.update({
                 # duplicate_visitor and gate look-ups by ID number
                 Index(t, (t.id_digest, Index.Equality()),
@@ -184,6 +194,9 @@ class Pass(AuditMixin, ModelSQL, ModelView):
     def qr_png(self):
         return passcode.qr_png(self.code)
 
+    def get_qr(self, name):
+        return self.qr_png()
+
     @classmethod
     @without_check_access
     def revoked(cls, date_from):
@@ -194,9 +207,10 @@ class Pass(AuditMixin, ModelSQL, ModelView):
                 ])
 
     @classmethod
-    def verify(cls, code):
-        """Return the pass a code stands for, or raise passcode.InvalidCode
-        for a forged, altered or unknown code."""
+    def from_code(cls, code):
+        """Return the pass a genuine code stands for, whatever its state,
+        or raise passcode.InvalidCode for a forged, altered or unknown
+        code (the gate reads the state to give its reason)."""
         pool = Pool()
         Key = pool.get('zl.pass.key')
         payload = passcode.verify(code, Key.public_keys())
@@ -207,3 +221,29 @@ class Pass(AuditMixin, ModelSQL, ModelView):
                 or passes[0].date != payload.date):
             raise passcode.InvalidCode(code)
         return passes[0]
+
+    @classmethod
+    def verify(cls, code):
+        """Return the pass of a genuine code that is not revoked; raise
+        passcode.InvalidCode for a bad code, PassRevoked (with the state)
+        for a cancelled, refunded or blocked pass."""
+        pass_ = cls.from_code(code)
+        if pass_.state in REVOKED:
+            raise PassRevoked(pass_.state)
+        return pass_
+
+    @classmethod
+    def check_modification(cls, mode, passes, values=None, external=False):
+        super().check_modification(
+            mode, passes, values=values, external=external)
+        if external and mode in {'create', 'write'}:
+            raise BookingAccessError(
+                gettext('zl_reservation.msg_booking_engine'))
+
+
+class PassRevoked(Exception):
+    "A genuine code of a pass that may no longer be used"
+
+    def __init__(self, state):
+        super().__init__(state)
+        self.state = state

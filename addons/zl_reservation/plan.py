@@ -2,13 +2,10 @@
 """Reservable periods (预约管理), their sessions (场次) and dated slots."""
 import datetime as dt
 
-from sql import Literal
-
 from trytond.i18n import gettext
 from trytond.model import (
     ModelSQL,
     ModelView,
-    Unique,
     Workflow,
     fields,
     sequence_ordered,
@@ -16,32 +13,14 @@ from trytond.model import (
 from trytond.modules.zl_ticket_core.audit import AuditMixin
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import without_check_access
 
-from .exceptions import PlanValidationError, SlotValidationError
+from .exceptions import PlanValidationError
 
 WEEKDAYS = [
     ('0', "Monday"), ('1', "Tuesday"), ('2', "Wednesday"), ('3', "Thursday"),
     ('4', "Friday"), ('5', "Saturday"), ('6', "Sunday"),
     ]
-
-
-def slot_state(now, date, checkin_start, checkin_end, advance_days,
-        release_time, closed, plan_state, booked, capacity):
-    """open, not_yet_open (with the opening moment), sold_out or closed.
-
-    The one rule for every caller: staff views, the booking service and
-    the visitor API."""
-    opens_at = dt.datetime.combine(
-        date - dt.timedelta(days=advance_days), release_time or dt.time(0))
-    if (closed or plan_state != 'active'
-            or now >= dt.datetime.combine(date, checkin_end)):
-        return 'closed', opens_at
-    if now < opens_at:
-        return 'not_yet_open', opens_at
-    if booked >= capacity:
-        return 'sold_out', opens_at
-    return 'open', opens_at
 
 
 class Plan(AuditMixin, Workflow, ModelSQL, ModelView):
@@ -162,13 +141,22 @@ class Plan(AuditMixin, Workflow, ModelSQL, ModelView):
     def write(cls, *args):
         super().write(*args)
         actions = iter(args)
-        to_generate = []
+        changed = []
         for plans, values in zip(actions, actions):
-            if values.get('state') == 'active' or (
-                    {'advance_days', 'closed_weekdays', 'end_date'}
-                    & values.keys()):
-                to_generate.extend(plans)
-        active = [p for p in cls.browse(to_generate) if p.state == 'active']
+            if values.get('state') == 'active' or ({
+                        'advance_days', 'closed_weekdays', 'start_date',
+                        'end_date'} & values.keys()):
+                changed.extend(plans)
+        if changed:
+            cls.update_slots(cls.browse(changed))
+
+    @classmethod
+    def update_slots(cls, plans):
+        "Slots follow the plan: closures close them, new dates add them"
+        pool = Pool()
+        Slot = pool.get('zl.reservation.slot')
+        Slot.follow_plans(plans)
+        active = [p for p in plans if p.state == 'active']
         if active:
             cls.generate_slots(active)
 
@@ -243,6 +231,25 @@ class PlanClosedDate(ModelSQL, ModelView):
     date = fields.Date("Date", required=True)
     reason = fields.Char("Reason")
 
+    @classmethod
+    def on_modification(cls, mode, dates, field_names=None):
+        pool = Pool()
+        Plan = pool.get('zl.reservation.plan')
+        super().on_modification(mode, dates, field_names=field_names)
+        if mode != 'delete':
+            Plan.update_slots(Plan.browse({d.plan.id for d in dates}))
+
+    @classmethod
+    def on_delete(cls, dates):
+        pool = Pool()
+        Plan = pool.get('zl.reservation.plan')
+        callback = super().on_delete(dates)
+        plans = {d.plan.id for d in dates}
+        # A date opened again gets its slots back once the rows are gone.
+        callback.append(lambda: Plan.update_slots(
+                Plan.search([('id', 'in', list(plans))])))
+        return callback
+
 
 class Session(AuditMixin, sequence_ordered(), ModelSQL, ModelView):
     "Session template (场次): a check-in window and its capacity"
@@ -272,148 +279,3 @@ class Session(AuditMixin, sequence_ordered(), ModelSQL, ModelView):
                 raise PlanValidationError(gettext(
                         'zl_reservation.msg_capacity_negative',
                         record=session.rec_name))
-
-
-class Slot(AuditMixin, ModelSQL, ModelView):
-    "A session on a date: what visitors book"
-    __name__ = 'zl.reservation.slot'
-    __string__ = "Slot"
-
-    plan = fields.Many2One(
-        'zl.reservation.plan', "Period", required=True, ondelete='CASCADE',
-        readonly=True)
-    session = fields.Many2One(
-        'zl.reservation.session', "Session", required=True,
-        ondelete='CASCADE', readonly=True)
-    date = fields.Date("Date", required=True, readonly=True)
-    checkin_start = fields.Function(
-        fields.Time("Check-in Start"), 'get_session_field')
-    checkin_end = fields.Function(
-        fields.Time("Check-in End"), 'get_session_field')
-    capacity = fields.Integer("Capacity", required=True)
-    # Changed only by conditional SQL updates (see booking.py).
-    booked = fields.Integer("Booked", readonly=True)
-    available = fields.Function(fields.Integer("Available"), 'get_available')
-    occupancy = fields.Function(
-        fields.Float("Occupancy", digits=(1, 4)), 'get_available')
-    closed = fields.Boolean(
-        "Closed", help="A closed slot takes no new booking.")
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints += [
-            ('session_date_uniq', Unique(t, t.session, t.date),
-                'zl_reservation.msg_slot_unique'),
-            ]
-        cls._order = [('date', 'ASC'), ('session', 'ASC'), ('id', 'ASC')]
-        cls._buttons.update({
-                'close_slot': {
-                    'invisible': Eval('closed', False),
-                    'depends': ['closed'],
-                    },
-                'reopen_slot': {
-                    'invisible': ~Eval('closed', False),
-                    'depends': ['closed'],
-                    },
-                })
-
-    @classmethod
-    def default_booked(cls):
-        return 0
-
-    @classmethod
-    def default_closed(cls):
-        return False
-
-    def get_rec_name(self, name):
-        return '%s %s' % (self.date, self.session.name)
-
-    def get_session_field(self, name):
-        return getattr(self.session, name)
-
-    @classmethod
-    def get_available(cls, slots, names):
-        result = {n: {} for n in names}
-        for slot in slots:
-            available = max(slot.capacity - slot.booked, 0)
-            if 'available' in names:
-                result['available'][slot.id] = available
-            if 'occupancy' in names:
-                result['occupancy'][slot.id] = (
-                    slot.booked / slot.capacity if slot.capacity else 1.0)
-        return result
-
-    def opens_at(self):
-        "Site time the slot opens for booking"
-        return self._state(dt.datetime.min)[1]
-
-    def window(self):
-        "The check-in window as site datetimes"
-        return (
-            dt.datetime.combine(self.date, self.session.checkin_start),
-            dt.datetime.combine(self.date, self.session.checkin_end))
-
-    def booking_state(self, now):
-        "open, not_yet_open, sold_out or closed (API.md)"
-        return self._state(now)[0]
-
-    def _state(self, now):
-        return slot_state(
-            now, self.date, self.session.checkin_start,
-            self.session.checkin_end, self.plan.advance_days,
-            self.plan.release_time, self.closed, self.plan.state,
-            self.booked, self.capacity)
-
-    @classmethod
-    def validate_fields(cls, slots, field_names):
-        super().validate_fields(slots, field_names)
-        if field_names and 'capacity' not in field_names:
-            return
-        for slot in slots:
-            if slot.capacity < 0:
-                raise SlotValidationError(gettext(
-                        'zl_reservation.msg_capacity_negative',
-                        record=slot.rec_name))
-
-    @classmethod
-    def write(cls, *args):
-        # Capacity may shrink, never below what is already booked: checked
-        # in SQL so that a concurrent booking cannot slip under it.
-        actions = iter(args)
-        rest = []
-        for slots, values in zip(actions, actions):
-            if 'capacity' in values:
-                cls._write_capacity(slots, values['capacity'])
-                values = {k: v for k, v in values.items() if k != 'capacity'}
-            if values:
-                rest.extend((slots, values))
-        if rest:
-            super().write(*rest)
-
-    @classmethod
-    def _write_capacity(cls, slots, capacity):
-        if capacity is None or capacity < 0:
-            raise SlotValidationError(gettext(
-                    'zl_reservation.msg_capacity_negative',
-                    record=', '.join(s.rec_name for s in slots)))
-        super().write(list(slots), {'capacity': capacity})
-        cursor = Transaction().connection.cursor()
-        t = cls.__table__()
-        cursor.execute(*t.select(t.id,
-                where=t.id.in_([s.id for s in slots])
-                & (t.booked > Literal(capacity))))
-        if cursor.fetchone():
-            raise SlotValidationError(gettext(
-                    'zl_reservation.msg_capacity_below_booked'))
-
-    @classmethod
-    @ModelView.button
-    def close_slot(cls, slots):
-        cls.write(slots, {'closed': True})
-
-    @classmethod
-    @ModelView.button
-    def reopen_slot(cls, slots):
-        cls.write(slots, {'closed': False})

@@ -1,5 +1,16 @@
 # This file is part of zhonglian-ticketing. See README.md for the licence.
 from trytond.model import Unique
+from trytond.transaction import Transaction
+
+
+def forget_cached(Model, ids):
+    "Drop the transaction's cached values of records changed by plain SQL"
+    transaction = Transaction()
+    transaction.counter += 1
+    for cache in transaction.cache.values():
+        if Model.__name__ in cache:
+            for id_ in ids:
+                cache[Model.__name__].pop(id_, None)
 
 
 class CodedMixin:

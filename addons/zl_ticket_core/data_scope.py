@@ -16,8 +16,22 @@ from .audit import AuditMixin
 from .common import CodedMixin
 
 
+class ScopeChangeMixin:
+    """Records that make up someone's data scope: any change forgets the
+    cached scopes and rule domains.  Cache.clear reaches the other
+    processes at commit (at once on PostgreSQL with [cache] clean_timeout
+    = 0, see README.md), so a revoked scope is never served again."""
+    __slots__ = ()
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        Pool().get('zl.data.permission').clear_scope_cache()
+
+
 class UserGroup(
-        AuditMixin, CodedMixin, DeactivableMixin, ModelSQL, ModelView):
+        ScopeChangeMixin, AuditMixin, CodedMixin, DeactivableMixin, ModelSQL,
+        ModelView):
     __name__ = 'zl.user.group'
     __string__ = "User Group"
     _code_unique_message = 'zl_ticket_core.msg_user_group_code_unique'
@@ -36,13 +50,9 @@ class UserGroup(
         super().__setup__()
         cls._order.insert(0, ('code', 'ASC'))
 
-    @classmethod
-    def on_modification(cls, mode, records, field_names=None):
-        super().on_modification(mode, records, field_names=field_names)
-        Pool().get('zl.data.permission').clear_scope_cache()
 
 
-class UserGroupUser(ModelSQL):
+class UserGroupUser(ScopeChangeMixin, ModelSQL):
     __name__ = 'zl.user.group-res.user'
     __string__ = "User Group Member"
 
@@ -60,13 +70,9 @@ class UserGroupUser(ModelSQL):
                 'zl_ticket_core.msg_user_group_member_unique'),
             ]
 
-    @classmethod
-    def on_modification(cls, mode, records, field_names=None):
-        super().on_modification(mode, records, field_names=field_names)
-        Pool().get('zl.data.permission').clear_scope_cache()
 
-
-class DataPermission(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
+class DataPermission(
+        ScopeChangeMixin, AuditMixin, DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'zl.data.permission'
     __string__ = "Data Permission"
 
@@ -148,13 +154,8 @@ class DataPermission(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
         cls._scope_cache.clear()
         Rule._domain_get_cache.clear()
 
-    @classmethod
-    def on_modification(cls, mode, records, field_names=None):
-        super().on_modification(mode, records, field_names=field_names)
-        cls.clear_scope_cache()
 
-
-class DataPermissionUserGroup(ModelSQL):
+class DataPermissionUserGroup(ScopeChangeMixin, ModelSQL):
     __name__ = 'zl.data.permission-zl.user.group'
     __string__ = "Data Permission User Group"
 
@@ -165,7 +166,7 @@ class DataPermissionUserGroup(ModelSQL):
         'zl.user.group', "User Group", required=True, ondelete='CASCADE')
 
 
-class DataPermissionSeller(ModelSQL):
+class DataPermissionSeller(ScopeChangeMixin, ModelSQL):
     __name__ = 'zl.data.permission-zl.seller'
     __string__ = "Data Permission Seller"
 
@@ -176,7 +177,7 @@ class DataPermissionSeller(ModelSQL):
         'zl.seller', "Seller", required=True, ondelete='CASCADE')
 
 
-class DataPermissionDistributor(ModelSQL):
+class DataPermissionDistributor(ScopeChangeMixin, ModelSQL):
     __name__ = 'zl.data.permission-zl.distributor'
     __string__ = "Data Permission Distributor"
 

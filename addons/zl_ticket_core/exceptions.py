@@ -1,6 +1,7 @@
 # This file is part of zhonglian-ticketing. See README.md for the licence.
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError, ValidationError
+from trytond.res.user import PasswordError
 
 
 class TicketValidationError(ValidationError):
@@ -16,6 +17,10 @@ class SellerValidationError(ValidationError):
 
 
 class PasswordPolicyError(ValidationError):
+    pass
+
+
+class PasswordStrengthError(PasswordError):
     pass
 
 

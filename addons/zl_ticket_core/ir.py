@@ -1,6 +1,12 @@
 # This file is part of zhonglian-ticketing. See README.md for the licence.
+import hashlib
+import hmac
 import json
+import secrets
 
+from sql import Null
+
+from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
@@ -9,6 +15,53 @@ from trytond.transaction import Transaction, without_check_access
 
 from .audit import AuditMixin
 from .exceptions import LogAccessError
+
+
+class Configuration(metaclass=PoolMeta):
+    __name__ = 'ir.configuration'
+
+    # Key of the digests of login names (res.user.login.attempt, failed
+    # logins in ir.model.log): a password typed as login name must not be
+    # found back from them with a dictionary.  Field access denies it to
+    # every group (ir.xml).
+    zl_login_secret = fields.Char(
+        "Login Secret", readonly=True, strip=False)
+    _login_secret_cache = Cache(
+        'ir.configuration.zl_login_secret', context=False)
+
+    @classmethod
+    def __register__(cls, module):
+        super().__register__(module)
+        # Made at installation: on first use, two workers would race.
+        cursor = Transaction().connection.cursor()
+        table = cls.__table__()
+        cursor.execute(*table.select(
+                table.id, table.zl_login_secret, order_by=table.id, limit=1))
+        row = cursor.fetchone()
+        secret = secrets.token_hex(32)
+        if not row:
+            cursor.execute(*table.insert(
+                    [table.zl_login_secret], [[secret]]))
+        elif not row[1]:
+            cursor.execute(*table.update(
+                    [table.zl_login_secret], [secret],
+                    where=table.id == row[0]))
+
+    @classmethod
+    def login_digest(cls, login):
+        "Keyed SHA-256 (hex) of a login name"
+        secret = cls._login_secret_cache.get(None)
+        if secret is None:
+            cursor = Transaction().connection.cursor()
+            table = cls.__table__()
+            cursor.execute(*table.select(
+                    table.zl_login_secret,
+                    where=table.zl_login_secret != Null,
+                    order_by=table.id, limit=1))
+            secret, = cursor.fetchone()
+            cls._login_secret_cache.set(None, secret)
+        return hmac.new(
+            secret.encode(), login.encode('utf-8'), hashlib.sha256).hexdigest()
 
 
 class Log(metaclass=PoolMeta):
@@ -24,6 +77,25 @@ class Log(metaclass=PoolMeta):
         fields.Text("Changes"), 'get_changes_summary')
     login = fields.Char("Login", readonly=True)
     ip_address = fields.Char("IP Address", readonly=True)
+
+    @classmethod
+    def __register__(cls, module):
+        pool = Pool()
+        LoginAttempt = pool.get('res.user.login.attempt')
+        super().__register__(module)
+        # Failed logins of no account were kept with the name typed, which
+        # may be a password: keep only its marker.
+        cursor = Transaction().connection.cursor()
+        table = cls.__table__()
+        cursor.execute(*table.select(table.id, table.login,
+                where=(table.event == 'login_failed')
+                & (table.resource == Null)
+                & ~table.login.like('#%')))
+        for id_, login in cursor.fetchall():
+            cursor.execute(*table.update(
+                    [table.login, table.record_name],
+                    [LoginAttempt.login_marker(login), None],
+                    where=table.id == id_))
 
     @classmethod
     def __setup__(cls):

@@ -3,7 +3,7 @@ from trytond.i18n import gettext
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import check_access, without_check_access
+from trytond.transaction import Transaction, check_access, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .audit import AuditMixin
@@ -61,13 +61,13 @@ class Seller(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
             })
     users = fields.Many2Many(
         'zl.seller-res.user', 'seller', 'user', "User Accounts",
-        help="The accounts that sell through this channel.")
+        help="The accounts that sell through this seller.")
     tickets = fields.Many2Many(
         'zl.seller-zl.ticket', 'seller', 'ticket', "Authorised Tickets",
-        help="The tickets this channel may sell (授权售票).")
+        help="The tickets this seller may sell (授权售票).")
     hidden_tickets = fields.Many2Many(
         'zl.seller-zl.ticket.hidden', 'seller', 'ticket', "Hidden Tickets",
-        help="Tickets left out of the channel's public list; "
+        help="Tickets left out of the seller's public list; "
         "a group ticket is then reached only through its promotion code.")
 
     @classmethod
@@ -78,6 +78,64 @@ class Seller(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def default_kind(cls):
         return 'wechat_mp'
+
+    @classmethod
+    def sale_terms(cls, seller_id, ticket_id, clerk=None, promotion=None):
+        """授权售票: the one rule of who may sell which ticket through which
+        seller, for every path (window wizard, JSON-RPC, visitor API).
+
+        The seller is active; the ticket is active, on shelf and authorised
+        for it; a ticket hidden for this seller needs a promotion the
+        server verified (promotion: the ticket id it opens); a clerk (the
+        staff user selling, None when the server itself is the seller's
+        face) is one of the seller's accounts and has it in their data
+        scope.  Return what the booking rules need of the ticket, or None.
+
+        One query: it is on the hot path of every booking."""
+        pool = Pool()
+        Ticket = pool.get('zl.ticket')
+        SellerTicket = pool.get('zl.seller-zl.ticket')
+        Hidden = pool.get('zl.seller-zl.ticket.hidden')
+        SellerUser = pool.get('zl.seller-res.user')
+        DataPermission = pool.get('zl.data.permission')
+        t, s = Ticket.__table__(), cls.__table__()
+        st, h = SellerTicket.__table__(), Hidden.__table__()
+        su = SellerUser.__table__()
+        query = (t
+            .join(s, condition=s.id == seller_id)
+            .join(st, 'LEFT', condition=(st.seller == s.id)
+                & (st.ticket == t.id))
+            .join(h, 'LEFT', condition=(h.seller == s.id)
+                & (h.ticket == t.id))
+            .join(su, 'LEFT', condition=(su.seller == s.id)
+                & (su.user == (clerk if clerk is not None else -1))))
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*query.select(
+                t.active, t.on_shelf, s.active, st.id, h.id, su.id,
+                t.kind, t.group_min, t.group_max, t.per_user_limit, t.stock,
+                t.usable_count, t.name, s.name,
+                where=t.id == ticket_id, limit=1))
+        row = cursor.fetchone()
+        if not row:
+            return None
+        (active, on_shelf, seller_active, authorised, hidden, account,
+            kind, group_min, group_max, per_user_limit, stock, usable_count,
+            ticket_name, seller_name) = row
+        if not (active and on_shelf and seller_active and authorised):
+            return None
+        if hidden and promotion != ticket_id:
+            return None
+        if clerk is not None:
+            scope = DataPermission.get_scope(clerk)
+            if not account or not (
+                    scope['all'] or seller_id in scope['seller']):
+                return None
+        return {
+            'id': ticket_id, 'name': ticket_name, 'seller_name': seller_name,
+            'kind': kind, 'group_min': group_min, 'group_max': group_max,
+            'per_user_limit': per_user_limit, 'stock': stock,
+            'usable_count': usable_count,
+            }
 
     @classmethod
     def validate_fields(cls, sellers, field_names):

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from trytond.i18n import gettext
 from trytond.model import (
+    Check,
     DeactivableMixin,
     ModelSQL,
     ModelView,
@@ -10,9 +11,10 @@ from trytond.model import (
     sequence_ordered,
 )
 from trytond.pyson import Eval
+from trytond.transaction import Transaction
 
 from .audit import AuditMixin
-from .common import CodedMixin
+from .common import CodedMixin, forget_cached
 from .exceptions import TicketValidationError
 from .image import ALBUM_SIZE, POSTER_SIZE, check_image, sanitize_html
 
@@ -124,12 +126,21 @@ class Ticket(
     images = fields.One2Many('zl.ticket.image', 'ticket', "Album")
     sellers = fields.Many2Many(
         'zl.seller-zl.ticket', 'ticket', 'seller', "Sellers", readonly=True,
-        help="The sales channels authorised to sell the ticket.")
+        help="The sellers authorised to sell the ticket.")
     intro = fields.Text("Introduction")
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        t = cls.__table__()
+        # The booking engine moves stock with plain SQL: the database keeps
+        # it within bounds whatever the path (-1 is unlimited).
+        cls._sql_constraints += [
+            ('stock_unlimited_or_positive', Check(t, t.stock >= -1),
+                'zl_ticket_core.msg_ticket_stock_check'),
+            ('per_user_limit_positive', Check(t, t.per_user_limit >= 0),
+                'zl_ticket_core.msg_ticket_per_user_limit_check'),
+            ]
         cls._order = [
             ('sequence', 'ASC NULLS LAST'),
             ('code', 'ASC'),
@@ -205,6 +216,34 @@ class Ticket(
     @staticmethod
     def default_on_shelf():
         return False
+
+    @classmethod
+    def take_stock(cls, ticket_id, quantity):
+        """Take quantity from the stock of a limited ticket in one
+        conditional update; False when not enough is left"""
+        cursor = Transaction().connection.cursor()
+        t = cls.__table__()
+        cursor.execute(*t.update(
+                [t.stock], [t.stock - quantity],
+                where=(t.id == ticket_id) & (t.stock != -1)
+                & (t.stock >= quantity)))
+        taken = cursor.rowcount == 1
+        if not taken:
+            cursor.execute(*t.select(t.stock, where=t.id == ticket_id))
+            row = cursor.fetchone()
+            taken = bool(row) and row[0] == -1
+        forget_cached(cls, [ticket_id])
+        return taken
+
+    @classmethod
+    def give_back_stock(cls, ticket_id, quantity):
+        "Return quantity to the stock of a limited ticket"
+        cursor = Transaction().connection.cursor()
+        t = cls.__table__()
+        cursor.execute(*t.update(
+                [t.stock], [t.stock + quantity],
+                where=(t.id == ticket_id) & (t.stock != -1)))
+        forget_cached(cls, [ticket_id])
 
     @classmethod
     def preprocess_values(cls, mode, values):

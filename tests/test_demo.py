@@ -1,0 +1,245 @@
+"""README command 1 shows the product's main job: scripts/demo_data.py, run
+as scripts/demo.sh runs it, leaves an active reservable period with its
+slots, window bookings made through the booking engine (one session sold
+out), passes with QR codes, and 平台管理员 menus without Tryton's
+developer menus."""
+import json
+import subprocess
+import sys
+
+import pytest
+from zl_testing import ROOT, child_env, rpc, run_proteus
+
+FACTS = '''
+import json
+import datetime as dt
+from proteus import config as proteus_config
+from trytond.modules.zl_reservation.identity import make_resident_id
+Data = Model.get('ir.model.data')
+administration = Data.get_id('ir', 'menu_administration', config.context)
+Plan = Model.get('zl.reservation.plan')
+Slot = Model.get('zl.reservation.slot')
+Booking = Model.get('zl.booking')
+Pass = Model.get('zl.pass')
+Menu = Model.get('ir.ui.menu')
+plans = Plan.find([])
+slots = Slot.find([])
+bookings = Booking.find([])
+holding = [b for b in bookings if b.state in ('confirmed', 'used')]
+facts = {
+    'plans': [(p.name, p.state, p.advance_days, len(p.sessions),
+            sorted((s.name, s.checkin_start.isoformat(),
+                    s.checkin_end.isoformat(), s.capacity)
+                for s in p.sessions),
+            [t.code for t in p.tickets]) for p in plans],
+    'slots': len(slots),
+    'booked': {s.id: s.booked for s in slots},
+    'capacity': {s.id: s.capacity for s in slots},
+    'held': {s.id: sum(b.quantity for b in holding if b.slot == s)
+        for s in slots},
+    'slot_names': {s.id: [s.date.isoformat(), s.session.name]
+        for s in slots},
+    'bookings': [{
+            'slot': b.slot.id, 'quantity': b.quantity, 'state': b.state,
+            'seller': b.seller.name, 'by': b.create_uid.login,
+            'key': b.idempotency_key,
+            'passes': [(p.visitor is not None, p.admits, p.state)
+                for p in b.passes],
+            } for b in bookings],
+    'admin_top_menus': [m.id for m in Menu.find([('parent', '=', None)])],
+    'administration': administration,
+    }
+window = bookings[0].seller.id
+ticket = bookings[0].ticket.id
+
+# Staff of the window, in their own session (access rights, data scope).
+proteus_config.set_trytond(
+    config.database_name, user='seller01', config_file=config.config_file)
+Pass = Model.get('zl.pass')
+Booking = Model.get('zl.booking')
+qr = Pass.find([], limit=1)[0].qr
+facts['qr'] = bytes(qr[:8]).hex() if qr else None
+full = [i for i, b in facts['booked'].items()
+    if b and b == facts['capacity'][i]]
+facts['one_more'] = Booking.rpc_book({
+        'seller': window, 'ticket': ticket, 'slot': full[0] if full else 0,
+        'visitors': [{'name': "再约一位", 'id_type': 'resident_id',
+                'id_number': make_resident_id(birth='20000101')}],
+        }, proteus_config.get_config().context)
+
+proteus_config.set_trytond(
+    config.database_name, user='manager', config_file=config.config_file)
+Menu = Model.get('ir.ui.menu')
+Data = Model.get('ir.model.data')
+top = Menu.find([('parent', '=', None)])
+facts['r01_top_menus'] = [m.id for m in top]
+facts['manual_menus'] = [
+    Data.get_id(module, fs_id, proteus_config.get_config().context)
+    for module, fs_id in [
+        ('zl_ticket_core', 'menu_system'),
+        ('zl_reservation', 'menu_reservation'),
+        ]]
+print(json.dumps(facts))
+'''
+
+
+@pytest.fixture(scope='module')
+def demo(sqlite_database):
+    "The database after demo.sh's data step; the facts the tests check"
+    config, name = sqlite_database
+    result = subprocess.run(
+        [sys.executable, ROOT / 'scripts' / 'demo_data.py',
+            '-c', config, '-d', name],
+        env=child_env(), stdin=subprocess.DEVNULL, capture_output=True,
+        text=True, cwd=ROOT)
+    if result.returncode:
+        pytest.fail('demo_data.py failed:\n' + result.stderr[-4000:],
+            pytrace=False)
+    facts = json.loads(run_proteus(config, name, FACTS).splitlines()[-1])
+    return result.stdout, facts
+
+
+def test_manual_reservable_period_is_active_with_slots(demo):
+    _, facts = demo
+    (name, state, advance_days, _, sessions, tickets), = facts['plans']
+    assert state == 'active'
+    assert advance_days == 11
+    assert sessions == [  # sorted by name
+        ["上午场", '08:00:00', '12:00:00', 50],
+        ["下午场", '13:00:00', '16:00:00', 50],
+        ]
+    assert tickets == ['GR001']
+    # Today to 11 days ahead, two sessions a day.
+    assert facts['slots'] == 24
+
+
+def test_bookings_come_from_the_engine(demo):
+    _, facts = demo
+    bookings = facts['bookings']
+    assert len(bookings) >= 5
+    assert len({b['slot'] for b in bookings}) >= 4
+    for booking in bookings:
+        # The window clerk's session, with an idempotency key: rpc_book.
+        assert booking['by'] == 'seller01'
+        assert booking['seller'] == "一号窗口"
+        assert booking['key'].startswith('demo-')
+        assert booking['state'] == 'confirmed'
+        assert booking['passes'] == [[True, 1, 'valid']] * booking['quantity']
+    # Each slot's counter is exactly what its bookings hold.
+    assert facts['booked'] == facts['held']
+    assert sum(facts['booked'].values()) == sum(
+        b['quantity'] for b in bookings)
+
+
+def test_one_session_is_sold_out(demo):
+    _, facts = demo
+    full = [facts['slot_names'][i] for i, booked in facts['booked'].items()
+        if booked and booked == facts['capacity'][i]]
+    assert len(full) == 1
+    assert full[0][1] == "下午场"
+    assert facts['one_more']['error']['code'] == 'sold_out'
+
+
+def test_pass_has_qr_code(demo):
+    _, facts = demo
+    assert bytes.fromhex(facts['qr']) == b'\x89PNG\r\n\x1a\n'
+
+
+def test_platform_admin_sees_the_manual_menus_only(demo):
+    _, facts = demo
+    assert facts['administration'] in facts['admin_top_menus']
+    assert facts['administration'] not in facts['r01_top_menus']
+    assert set(facts['manual_menus']) <= set(facts['r01_top_menus'])
+
+
+def test_demo_prints_the_logins(demo):
+    out, _ = demo
+    for login in ['manager', 'ticketmgr', 'seller01', 'auditor']:
+        assert login in out
+    assert "售罄" in out or "sold out" in out
+
+
+def test_platform_admin_pages_open_and_save(demo, sqlite_database, server):
+    """Without res.group_admin, every page of 平台管理员 opens (views,
+    records, their lines) and 系统管理's pages save, over JSON-RPC."""
+    config, name = sqlite_database
+    url = server(config, name)
+    user_id, token, *_ = rpc(url, 'common.db.login',
+        ['manager', {'password': 'Manager-2026'}, 'en'], database=name)
+    session = f'manager:{user_id}:{token}'
+
+    def call(model, method, *params):
+        return rpc(url, f'model.{model}.{method}', [*params, {}],
+            database=name, session=session)
+
+    def open_view(model, view_id, view_type, ids, lines=True):
+        fields = call(model, 'fields_view_get', view_id, view_type)['fields']
+        records = call(model, 'read', ids[:5], list(fields)) if ids else []
+        for field, definition in fields.items():
+            if lines and definition['type'] in {'one2many', 'many2many'}:
+                sub = sorted({i for r in records for i in r[field]})
+                for sub_type in ['tree', 'form']:
+                    open_view(definition['relation'], None, sub_type, sub,
+                        lines=False)
+
+    opened = set()
+    menus = call('ir.ui.menu', 'search_read', [], 0, None, None, ['action'])
+    for menu in menus:
+        kind, _, action_id = (menu['action'] or '').partition(',')
+        if kind != 'ir.action.act_window':
+            continue
+        action, = call('ir.action.act_window', 'read', [int(action_id)],
+            ['res_model', 'views'])
+        model = action['res_model']
+        ids = call(model, 'search', [], 0, 10, None)
+        for view_id, view_type in action['views']:
+            open_view(model, view_id, view_type, ids)
+        opened.add(model)
+    assert {'res.user', 'res.role', 'ir.ui.menu', 'ir.model.log',
+        'zl.user.group', 'zl.data.permission', 'zl.booking',
+        'zl.pass'} <= opened
+
+    def data_id(module, fs_id):
+        return call('ir.model.data', 'get_id', module, fs_id)
+
+    role, = call('res.role', 'search', [('code', '=', 'R02')])
+    sales = data_id('zl_ticket_core', 'group_sales')
+    user_group, = call('zl.user.group', 'search', [('code', '=', 'G01')])
+    # 用户管理
+    new_user, = call('res.user', 'create', [{
+                'login': 'newstaff', 'name': "新员工",
+                'password': 'New-Staff-2026',
+                'roles': [('create', [{'role': role}])],
+                'zl_user_groups': [('add', [user_group])]}])
+    call('res.user', 'write', [new_user], {'name': "新员工二"})
+    groups = call('res.user', 'read', [new_user], ['groups'])[0]['groups']
+    assert data_id('zl_ticket_core', 'group_ticket_manager') in groups
+    # 角色管理
+    new_role, = call('res.role', 'create', [{
+                'code': 'R90', 'name': "临时角色",
+                'groups': [('add', [sales])]}])
+    call('res.role', 'write', [new_role], {'remark': "改过"})
+    call('res.role', 'read', [new_role], ['menus', 'buttons', 'accesses'])
+    # 菜单管理: rename, reorder, regroup, hide, restore
+    menu = data_id('zl_ticket_core', 'menu_category_form')
+    before, = call('ir.ui.menu', 'read', [menu],
+        ['name', 'sequence', 'parent', 'groups', 'active'])
+    call('ir.ui.menu', 'write', [menu], {
+            'name': "分类", 'sequence': 99,
+            'parent': data_id('zl_ticket_core', 'menu_system'),
+            'groups': [('add', [sales])], 'active': False})
+    call('ir.ui.menu', 'write', [menu], {
+            'name': before['name'], 'sequence': before['sequence'],
+            'parent': before['parent'], 'active': True,
+            'groups': [('remove', [sales])]})
+    # 用户组管理, 数据权限
+    new_group, = call('zl.user.group', 'create', [{
+                'code': 'G90', 'name': "临时组",
+                'users': [('add', [new_user])]}])
+    seller, = call('zl.seller', 'search', [('name', '=', "一号窗口")])
+    permission, = call('zl.data.permission', 'create', [{
+                'name': "临时权限", 'sellers': [('add', [seller])],
+                'user_groups': [('add', [new_group])]}])
+    call('zl.data.permission', 'write', [permission], {'all_data': True})
+    # 日志查看
+    assert call('ir.model.log', 'search_read', [], 0, 5, None, ['event'])

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from zl_testing import (
     BIN,
+    CHROMIUM_ARGS,
     child_env,
     create_database,
     free_port,
@@ -139,3 +140,20 @@ def server(tmp_path):
             proc.kill()
             proc.wait()
         log.close()
+
+
+# Browser ------------------------------------------------------------------
+
+@pytest.fixture
+def page():
+    """A headless Debian chromium page (playwright), English locale: the
+    Chinese must come from the user's language"""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path='/usr/bin/chromium', args=CHROMIUM_ARGS)
+        page = browser.new_page(
+            locale='en-US', viewport={'width': 1280, 'height': 800})
+        page.set_default_timeout(30_000)
+        yield page
+        browser.close()

@@ -2,17 +2,17 @@
 (two steps), sees the UI in Chinese, opens 票务管理 → 票据管理 and creates a
 ticket. Screenshots go to test-artifacts/ for a person to look at."""
 import pytest
-from zl_testing import ROOT, rpc, run_proteus
+from zl_testing import (
+    open_menu,
+    rpc,
+    run_proteus,
+    sao_login,
+    shot,
+)
 
 pytestmark = pytest.mark.browser
 
 LOGIN, PASSWORD = 'ticketmgr', 'Ticket-Mgr-2026'
-ARTIFACTS = ROOT / 'test-artifacts'
-# Debian's chromium as root in a container (TRYTON-NOTES.md); playwright
-# adds --headless and a fresh profile itself.
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
-    '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync']
 
 CREATE_MANAGER = f'''
 from trytond.pool import Pool
@@ -37,50 +37,15 @@ def backoffice(sqlite_database):
     return config, database
 
 
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path='/usr/bin/chromium', args=CHROMIUM_ARGS)
-        # An English browser: Chinese must come from the user's language.
-        page = browser.new_page(
-            locale='en-US', viewport={'width': 1280, 'height': 800})
-        page.set_default_timeout(30_000)
-        yield page
-        browser.close()
-
-
-def shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    # animations='disabled' finishes fades, e.g. of the login dialog
-    page.screenshot(path=ARTIFACTS / f'backoffice-{name}.png',
-        animations='disabled')
-
-
 def test_ticket_manager_creates_ticket(backoffice, server, page):
     config, database = backoffice
     url = server(config, database)
     try:
-        # Step 1: database and user; step 2: password in a dialog.
-        page.goto(url + '/')
-        if page.locator('select#database').is_visible():
-            page.select_option('select#database', database)
-        page.fill('input#login', LOGIN)
-        shot(page, '1-login')
-        page.click('.modal button[type=submit]')
-        page.fill('.modal input[type=password]', PASSWORD)
-        shot(page, '2-password')
-        page.keyboard.press('Enter')
-
-        menu = page.locator('#menu')
-        top = menu.locator('tr', has=page.locator('div[title="票务管理"]'))
-        top.wait_for()
-        top.locator('.expander').click()
-        menu.locator('div[title="票据管理"]').click()
+        sao_login(page, url, database, LOGIN, PASSWORD, 'backoffice')
+        open_menu(page, '票务管理', '票据管理')
         tab = page.locator('#tabcontent .tab-pane.active')
         tab.get_by_text('票务管理 / 票据管理').first.wait_for()
-        shot(page, '3-ticket-list')
+        shot(page, 'backoffice-3-ticket-list')
         # sao's own strings follow the user's language too
         new = tab.locator('button#new_')
         assert new.get_attribute('title') == '新建'
@@ -88,7 +53,7 @@ def test_ticket_manager_creates_ticket(backoffice, server, page):
         new.click()
         tab.locator('input[name="name"]').fill('浏览器测试门票')
         tab.locator('input[name="code"]').fill('PW-001')
-        shot(page, '4-ticket-form')
+        shot(page, 'backoffice-4-ticket-form')
         tab.locator('button#save').click()
 
         # Saved: the server has it, no error dialog is open, and the list
@@ -103,9 +68,9 @@ def test_ticket_manager_creates_ticket(backoffice, server, page):
         assert [t['name'] for t in found] == ['浏览器测试门票']
         tab.locator('button#switch_').click()
         tab.locator('td', has_text='PW-001').wait_for()
-        shot(page, '5-ticket-saved')
+        shot(page, 'backoffice-5-ticket-saved')
     except Exception:
-        shot(page, 'failure')
+        shot(page, 'backoffice-failure')
         raise
 
 

@@ -8,7 +8,15 @@ import subprocess
 import sys
 
 import pytest
-from zl_testing import ROOT, child_env, rpc, run_proteus
+from zl_testing import (
+    ROOT,
+    child_env,
+    open_menu,
+    rpc,
+    run_proteus,
+    sao_login,
+    shot,
+)
 
 FACTS = '''
 import json
@@ -243,3 +251,30 @@ def test_platform_admin_pages_open_and_save(demo, sqlite_database, server):
     call('zl.data.permission', 'write', [permission], {'all_data': True})
     # 日志查看
     assert call('ir.model.log', 'search_read', [], 0, 5, None, ['event'])
+
+
+@pytest.mark.browser
+def test_clerk_sees_the_pass_qr_on_the_booking_form(
+        demo, sqlite_database, server, page):
+    """seller01 opens 门票预约 → 预约订单, a booking, its 电子票 page: the
+    QR codes are shown (screenshots in test-artifacts/demo-*.png)"""
+    config, name = sqlite_database
+    url = server(config, name)
+    try:
+        sao_login(page, url, name, 'seller01', 'Seller-01-2026', 'demo')
+        open_menu(page, '门票预约', '预约订单')
+        tab = page.locator('#tabcontent .tab-pane.active')
+        row = tab.locator('td', has_text='B0').first
+        row.wait_for()
+        shot(page, 'demo-3-bookings')
+        row.dblclick()
+        tab.locator('a[role=tab]', has_text='电子票').click()
+        image = tab.locator('.column-image img, td img').first
+        image.wait_for()
+        page.wait_for_function(
+            '(img) => img.complete && img.naturalWidth >= 100',
+            arg=image.element_handle())
+        shot(page, 'demo-4-booking-qr')
+    except Exception:
+        shot(page, 'demo-failure')
+        raise

@@ -168,6 +168,28 @@ def test_revocation_is_immediate_on_every_worker(
             21, lambda: user('model.ir.ui.menu.search', menus)) == [[]] * 21
 
 
+def test_rule_change_reaches_every_worker(setup, server):
+    """Changes of the rules themselves (not of who they apply to) are
+    cleared through PostgreSQL NOTIFY ([cache] clean_timeout = 0): every
+    worker follows within moments, not after 300 s."""
+    config, db, ids = setup
+    url = server(config, db, workers=3)
+    user = Client(url, db, 'scoped')
+    admin = Client(url, db, 'admin', ADMIN_PASSWORD)
+    assert _parallel(30, lambda: _sellers(user)) == [[ids['a']]] * 30
+
+    admin('model.ir.rule.group.create', [{
+                'name': 'No seller', 'model': 'zl.seller',
+                'global_p': True, 'perm_read': True,
+                'rules': [('create', [{'domain': '[["id", "=", -1]]'}])],
+                }])
+
+    started = time.monotonic()
+    while _parallel(21, lambda: _sellers(user)) != [[]] * 21:
+        assert time.monotonic() - started < 2
+    assert _parallel(21, lambda: _sellers(user)) == [[]] * 21
+
+
 # 2. Login events ----------------------------------------------------------
 
 def test_login_events_for_administrators_and_auditors_only(setup, server):

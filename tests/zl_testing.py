@@ -115,3 +115,50 @@ def resident_id(n):
     birth = dt.date(1950, 1, 1) + dt.timedelta(days=n // 999)
     return make_resident_id(
         birth=birth.strftime('%Y%m%d'), seq='%03d' % (n % 999 + 1))
+
+
+# Browser ---------------------------------------------------------------
+
+ARTIFACTS = ROOT / 'test-artifacts'
+# Debian's chromium as root in a container (TRYTON-NOTES.md); playwright
+# adds --headless and a fresh profile itself.
+CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic',
+    '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync']
+
+
+def shot(page, name):
+    "Screenshot to test-artifacts/ for a person to look at"
+    ARTIFACTS.mkdir(exist_ok=True)
+    # animations='disabled' finishes fades, e.g. of the login dialog
+    page.screenshot(path=ARTIFACTS / f'{name}.png', animations='disabled')
+
+
+def sao_login(page, url, database, login, password, prefix):
+    """Log into sao: database and user, then the password in a dialog.
+    The database list is closed ([database] list = False): sao then asks
+    for the name in a text field."""
+    page.goto(url + '/')
+    field = page.locator('#database:visible')
+    field.wait_for()
+    if field.evaluate('e => e.tagName') == 'SELECT':
+        field.select_option(database)
+    else:
+        field.fill(database)
+    page.fill('input#login', login)
+    shot(page, f'{prefix}-1-login')
+    page.click('.modal button[type=submit]')
+    page.fill('.modal input[type=password]', password)
+    shot(page, f'{prefix}-2-password')
+    page.keyboard.press('Enter')
+
+
+def open_menu(page, *path):
+    "Click through sao's menu: the top entry's expander, then the page"
+    menu = page.locator('#menu')
+    *parents, leaf = path
+    for name in parents:
+        top = menu.locator('tr', has=page.locator(f'div[title="{name}"]'))
+        top.wait_for()
+        top.locator('.expander').click()
+    menu.locator(f'div[title="{leaf}"]').click()

@@ -17,16 +17,17 @@ from .common import CodedMixin
 
 
 class ScopeChangeMixin:
-    """Records that make up someone's data scope: any change forgets the
-    cached scopes and rule domains.  Cache.clear reaches the other
-    processes at commit (at once on PostgreSQL with [cache] clean_timeout
-    = 0, see README.md), so a revoked scope is never served again."""
+    """Records that make up someone's data scope.  A change starts a new
+    security epoch, on which the scope and rule caches key, so no process
+    serves a revoked scope once the change is committed; the caches are
+    cleared too (Cache.clear: in every process through PostgreSQL NOTIFY
+    with [cache] clean_timeout = 0, see README.md)."""
     __slots__ = ()
 
     @classmethod
     def on_modification(cls, mode, records, field_names=None):
         super().on_modification(mode, records, field_names=field_names)
-        Pool().get('zl.data.permission').clear_scope_cache()
+        Pool().get('ir.configuration').bump_security_epoch()
 
 
 class UserGroup(
@@ -49,7 +50,6 @@ class UserGroup(
     def __setup__(cls):
         super().__setup__()
         cls._order.insert(0, ('code', 'ASC'))
-
 
 
 class UserGroupUser(ScopeChangeMixin, ModelSQL):
@@ -116,9 +116,11 @@ class DataPermission(
         sees what the permissions of their user groups open."""
         pool = Pool()
         ModelData = pool.get('ir.model.data')
+        Configuration = pool.get('ir.configuration')
         if user_id is None:
             user_id = Transaction().user
-        scope = cls._scope_cache.get(user_id)
+        key = (user_id, Configuration.security_epoch())
+        scope = cls._scope_cache.get(key)
         if scope is not None:
             return scope
         keys = cls.scope_fields()
@@ -135,7 +137,7 @@ class DataPermission(
                     scope[key] = sorted({
                             r.id for p in permissions
                             for r in getattr(p, field)})
-        cls._scope_cache.set(user_id, scope)
+        cls._scope_cache.set(key, scope)
         return scope
 
     @classmethod
@@ -149,10 +151,8 @@ class DataPermission(
 
     @classmethod
     def clear_scope_cache(cls):
-        pool = Pool()
-        Rule = pool.get('ir.rule')
-        cls._scope_cache.clear()
-        Rule._domain_get_cache.clear()
+        "Forget every cached scope, in every process, at commit"
+        Pool().get('ir.configuration').bump_security_epoch()
 
 
 class DataPermissionUserGroup(ScopeChangeMixin, ModelSQL):

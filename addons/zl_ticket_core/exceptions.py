@@ -1,7 +1,7 @@
 # This file is part of zhonglian-ticketing. See README.md for the licence.
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError, ValidationError
-from trytond.res.user import PasswordError
+from trytond.res import user
 
 
 class TicketValidationError(ValidationError):
@@ -20,8 +20,8 @@ class PasswordPolicyError(ValidationError):
     pass
 
 
-class PasswordStrengthError(PasswordError):
-    pass
+class PasswordError(user.PasswordError):
+    "The password policy, caught like Tryton's"
 
 
 class LogAccessError(AccessError):

@@ -3,8 +3,11 @@ import hashlib
 import hmac
 import json
 import secrets
+from weakref import WeakKeyDictionary
 
 from sql import Null
+from sql.aggregate import Max
+from sql.conditionals import Coalesce
 
 from trytond.cache import Cache
 from trytond.i18n import gettext
@@ -28,6 +31,10 @@ class Configuration(metaclass=PoolMeta):
         "Login Secret", readonly=True, strip=False)
     _login_secret_cache = Cache(
         'ir.configuration.zl_login_secret', context=False)
+    # Counts the changes of who may read what: users' groups, data scopes.
+    zl_security_epoch = fields.Integer("Security Epoch", readonly=True)
+    # transaction: (its started_at, the epoch it read)
+    _security_epochs = WeakKeyDictionary()
 
     @classmethod
     def __register__(cls, module):
@@ -62,6 +69,51 @@ class Configuration(metaclass=PoolMeta):
             cls._login_secret_cache.set(None, secret)
         return hmac.new(
             secret.encode(), login.encode('utf-8'), hashlib.sha256).hexdigest()
+
+    @classmethod
+    def security_epoch(cls):
+        """The security epoch as this transaction sees it (read once).
+
+        Caches of users' groups, rule domains and data scopes key on it.
+        Cache.clear reaches the other processes through PostgreSQL NOTIFY,
+        which arrives a few milliseconds after the commit: a request served
+        meanwhile would still get what was just revoked.  A change bumps the
+        epoch in its own transaction, so any transaction that sees the
+        change sees the new epoch too and misses the old entries."""
+        transaction = Transaction()
+        # A commit starts a new snapshot (and resets started_at).
+        started_at, epoch = cls._security_epochs.get(
+            transaction, (None, None))
+        if started_at != transaction.started_at:
+            cursor = transaction.connection.cursor()
+            table = cls.__table__()
+            cursor.execute(*table.select(
+                    Coalesce(Max(table.zl_security_epoch), 0)))
+            epoch, = cursor.fetchone()
+            cls._security_epochs[transaction] = (
+                transaction.started_at, epoch)
+        return epoch
+
+    @classmethod
+    def bump_security_epoch(cls):
+        "Start a new security epoch when this transaction commits"
+        pool = Pool()
+        User = pool.get('res.user')
+        Rule = pool.get('ir.rule')
+        DataPermission = pool.get('zl.data.permission')
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        table = cls.__table__()
+        cursor.execute(*table.update(
+                [table.zl_security_epoch],
+                [Coalesce(table.zl_security_epoch, 0) + 1]))
+        cls._security_epochs.pop(transaction, None)
+        # Until it commits, this transaction caches its entries apart (and
+        # forgets them if it rolls back); at commit the other processes
+        # drop the old entries.
+        for cache in [User._groups_cache, Rule._domain_get_cache,
+                DataPermission._scope_cache]:
+            cache.clear()
 
 
 class Log(metaclass=PoolMeta):
@@ -192,9 +244,12 @@ class Rule(metaclass=PoolMeta):
 
     @classmethod
     def _get_cache_key(cls, model_names):
-        # The data scope depends on the user, not only on the groups.
+        # The data scope depends on the user, not only on the groups; and
+        # on the security epoch (see ir.configuration.security_epoch).
+        pool = Pool()
+        Configuration = pool.get('ir.configuration')
         return super()._get_cache_key(model_names) + (
-            Transaction().user,)
+            Transaction().user, Configuration.security_epoch())
 
 
 class UIMenu(AuditMixin, metaclass=PoolMeta):

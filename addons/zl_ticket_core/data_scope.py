@@ -119,8 +119,8 @@ class DataPermission(
         Configuration = pool.get('ir.configuration')
         if user_id is None:
             user_id = Transaction().user
-        key = (user_id, Configuration.security_epoch())
-        scope = cls._scope_cache.get(key)
+        cache_key = (user_id, Configuration.security_epoch())
+        scope = cls._scope_cache.get(cache_key)
         if scope is not None:
             return scope
         keys = cls.scope_fields()
@@ -137,7 +137,7 @@ class DataPermission(
                     scope[key] = sorted({
                             r.id for p in permissions
                             for r in getattr(p, field)})
-        cls._scope_cache.set(key, scope)
+        cls._scope_cache.set(cache_key, scope)
         return scope
 
     @classmethod

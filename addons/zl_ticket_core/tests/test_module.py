@@ -34,6 +34,23 @@ class ZlTicketCoreTestCase(ModuleTestCase):
         self.assertEqual(mask(''), '')
 
     @with_transaction()
+    def test_scope_is_cached(self):
+        "A user's data scope is computed once, then read from the cache"
+        from unittest.mock import patch
+        pool = Pool()
+        DataPermission = pool.get('zl.data.permission')
+        User = pool.get('res.user')
+        user, = User.create([{'login': 'scoped', 'name': 'scoped'}])
+        search = DataPermission.search
+        with patch.object(DataPermission, 'search', wraps=search) as spy:
+            first = DataPermission.get_scope(user.id)
+            second = DataPermission.get_scope(user.id)
+        self.assertEqual(
+            {k: list(v) if k != 'all' else v for k, v in second.items()},
+            first)
+        self.assertEqual(spy.call_count, 1)
+
+    @with_transaction()
     def test_check_image(self):
         "Pictures must be of the manual's size"
         check_image(png(POSTER_SIZE), POSTER_SIZE, 'Poster', 'T')

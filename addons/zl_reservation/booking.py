@@ -17,7 +17,8 @@ from trytond.rpc import RPC
 from trytond.transaction import without_check_access
 
 from . import identity
-from .exceptions import BookingAccessError, BookingError
+from .engine import EngineOwnedMixin
+from .exceptions import BookingError
 from .lifecycle import BookingLifecycle
 from .service import BookingService
 
@@ -26,8 +27,8 @@ HOLDING = ['confirmed', 'used']
 
 
 class Booking(
-        AuditMixin, BookingService, BookingLifecycle, Workflow, ModelSQL,
-        ModelView):
+        EngineOwnedMixin, AuditMixin, BookingService, BookingLifecycle,
+        Workflow, ModelSQL, ModelView):
     __name__ = 'zl.booking'
     __string__ = "Booking"
 
@@ -130,11 +131,6 @@ class Booking(
     def check_modification(cls, mode, bookings, values=None, external=False):
         super().check_modification(
             mode, bookings, values=values, external=external)
-        if external and mode in {'create', 'write'}:
-            # Bookings change only through book(), cancel and the crons:
-            # also for a group a site would grant write access by mistake.
-            raise BookingAccessError(
-                gettext('zl_reservation.msg_booking_engine'))
         if mode == 'delete':
             for booking in bookings:
                 if booking.state in HOLDING:
@@ -143,7 +139,7 @@ class Booking(
                             booking=booking.rec_name))
 
 
-class Visitor(ModelSQL, ModelView):
+class Visitor(EngineOwnedMixin, ModelSQL, ModelView):
     "Real-name visitor; the ID number is kept masked and as a keyed digest"
     __name__ = 'zl.booking.visitor'
     __string__ = "Visitor"
@@ -169,14 +165,6 @@ class Visitor(ModelSQL, ModelView):
         super().__setup__()
         t = cls.__table__()
         cls._sql_indexes.add(Index(t, (t.id_digest, Index.Equality())))
-
-    @classmethod
-    def check_modification(cls, mode, visitors, values=None, external=False):
-        super().check_modification(
-            mode, visitors, values=values, external=external)
-        if external and mode in {'create', 'write'}:
-            raise BookingAccessError(
-                gettext('zl_reservation.msg_booking_engine'))
 
     def get_id_number(self, name):
         return self.id_masked

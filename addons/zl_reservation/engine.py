@@ -20,7 +20,7 @@ from trytond.pool import Pool
 from trytond.rpc import RPCReturnException
 from trytond.transaction import Transaction
 
-from .exceptions import BookingError
+from .exceptions import BookingAccessError, BookingError
 
 MAX_TEXT = 128
 # NUL and the other C0 controls: PostgreSQL refuses NUL in text, and none
@@ -169,3 +169,18 @@ def check_button(Model, name):
     else:
         # Tryton's rule for a button without groups: write access.
         pool.get('ir.model.access').check(Model.__name__, 'write')
+
+
+class EngineOwnedMixin:
+    """Records the engine alone creates and writes (bookings, visitors,
+    passes): an external create or write is refused, also for a group a
+    site would grant write access by mistake."""
+    __slots__ = ()
+
+    @classmethod
+    def check_modification(cls, mode, records, values=None, external=False):
+        super().check_modification(
+            mode, records, values=values, external=external)
+        if external and mode in {'create', 'write'}:
+            raise BookingAccessError(
+                gettext('zl_reservation.msg_booking_engine'))

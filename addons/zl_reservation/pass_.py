@@ -6,14 +6,13 @@ import hmac
 from sql.functions import CurrentTimestamp
 
 from trytond.cache import Cache
-from trytond.i18n import gettext
 from trytond.model import Check, Index, ModelSQL, ModelView, Unique, fields
 from trytond.modules.zl_ticket_core.audit import AuditMixin
 from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
 from . import passcode
-from .exceptions import BookingAccessError
+from .engine import EngineOwnedMixin
 
 # A pass that can no longer be used; gates get these in the revocation list.
 REVOKED = {'cancelled', 'refunded', 'blocked'}
@@ -121,7 +120,7 @@ class PassKey(AuditMixin, ModelSQL, ModelView):
         cls.create_key()
 
 
-class Pass(AuditMixin, ModelSQL, ModelView):
+class Pass(EngineOwnedMixin, AuditMixin, ModelSQL, ModelView):
     "One admission (一人一票; a group pass admits the group)"
     __name__ = 'zl.pass'
     __string__ = "Pass"
@@ -231,14 +230,6 @@ class Pass(AuditMixin, ModelSQL, ModelView):
         if pass_.state in REVOKED:
             raise PassRevoked(pass_.state)
         return pass_
-
-    @classmethod
-    def check_modification(cls, mode, passes, values=None, external=False):
-        super().check_modification(
-            mode, passes, values=values, external=external)
-        if external and mode in {'create', 'write'}:
-            raise BookingAccessError(
-                gettext('zl_reservation.msg_booking_engine'))
 
 
 class PassRevoked(Exception):

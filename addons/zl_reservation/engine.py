@@ -29,7 +29,7 @@ _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 
 
 def refusal(code, **kwargs):
-    "The engine's refusal with its code and translated message (API.md)"
+    "The engine's refusal with its code and translated message (doc/api.md)"
     return BookingError(
         code, gettext('zl_reservation.msg_%s' % code, **kwargs))
 

@@ -4,7 +4,7 @@ from trytond.model.exceptions import AccessError, ValidationError
 
 
 class BookingError(UserError):
-    """A refused booking or cancellation, with the stable code of API.md
+    """A refused booking or cancellation, with the stable code of doc/api.md
     (sold_out, not_open, closed, limit_exceeded, duplicate_visitor,
     invalid_id_number, invalid_phone, ticket_not_available, group_size,
     ...)."""

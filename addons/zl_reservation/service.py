@@ -49,7 +49,7 @@ class BookingService:
 
     @classmethod
     def book(cls, request, seller, clerk=None, account=None, promotion=None):
-        """Book and return the booking as a dict (API.md), or raise
+        """Book and return the booking as a dict (doc/api.md), or raise
         BookingError with the API's code.  Every path calls this.
 
         request: what the client asked; seller: the seller (zl.seller id)

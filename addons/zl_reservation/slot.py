@@ -130,7 +130,7 @@ class Slot(AuditMixin, ModelSQL, ModelView):
             dt.datetime.combine(self.date, self.session.checkin_end))
 
     def booking_state(self, now):
-        "open, not_yet_open, sold_out or closed (API.md)"
+        "open, not_yet_open, sold_out or closed (doc/api.md)"
         return self._state(now)[0]
 
     def _state(self, now):

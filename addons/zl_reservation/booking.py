@@ -20,10 +20,7 @@ from . import identity
 from .engine import EngineOwnedMixin
 from .exceptions import BookingError
 from .lifecycle import BookingLifecycle
-from .service import BookingService
-
-# Bookings that hold their places (per-user limit, duplicate IDs).
-HOLDING = ['confirmed', 'used']
+from .service import HOLDING, BookingService
 
 
 class Booking(

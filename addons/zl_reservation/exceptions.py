@@ -18,10 +18,6 @@ class PlanValidationError(ValidationError):
     pass
 
 
-class SlotValidationError(ValidationError):
-    pass
-
-
 class BookingAccessError(AccessError):
     pass
 

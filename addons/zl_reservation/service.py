@@ -40,6 +40,7 @@ from .engine import (
 )
 from .slot import slot_state
 
+# Bookings that hold their places (per-user limit, duplicate IDs).
 HOLDING = ('confirmed', 'used')
 MAX_VISITORS = 100
 

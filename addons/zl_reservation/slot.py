@@ -17,7 +17,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
 from .engine import forget
-from .exceptions import SlotAccessError, SlotValidationError
+from .exceptions import SlotAccessError
 
 # Written by the engine only (plans generate slots, bookings move places).
 ENGINE_FIELDS = {'plan', 'session', 'date', 'booked'}
@@ -221,17 +221,6 @@ class Slot(AuditMixin, ModelSQL, ModelView):
         if (mode == 'create'
                 or (mode == 'write' and ENGINE_FIELDS & values.keys())):
             raise SlotAccessError(gettext('zl_reservation.msg_slot_engine'))
-
-    @classmethod
-    def validate_fields(cls, slots, field_names):
-        super().validate_fields(slots, field_names)
-        if field_names and 'capacity' not in field_names:
-            return
-        for slot in slots:
-            if slot.capacity < 0:
-                raise SlotValidationError(gettext(
-                        'zl_reservation.msg_capacity_negative',
-                        record=slot.rec_name))
 
     @classmethod
     @ModelView.button

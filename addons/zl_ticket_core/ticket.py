@@ -262,14 +262,13 @@ class Ticket(
 
     @classmethod
     def check_counts(cls, tickets, field_names=None):
-        # (field, smallest allowed value, value allowed besides)
+        # (field, smallest allowed value, value allowed besides); stock and
+        # per-user limit are Check constraints (the engine moves stock in SQL)
         rules = [
             ('validity', 1, -1),
             ('usable_count', 1, None),
             ('rescan_count', 0, None),
             ('rescan_interval', 0, None),
-            ('stock', 0, -1),
-            ('per_user_limit', 0, None),
             ('bonus_points', 0, None),
             ]
         if field_names and not field_names & {r[0] for r in rules}:

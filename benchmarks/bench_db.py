@@ -47,11 +47,11 @@ scope.save()
 permission = Permission(name='Bench: all data', all_data=True)
 permission.user_groups.append(UserGroup(scope.id))
 permission.save()
-sales, = Group.find([('name', '=', 'Sales')])
+sales = role_groups('R04')
 users = []
 for i in range(USERS):
     user = User(login=LOGIN % i, name='Bench %02d' % i, password=PASSWORD)
-    user.groups.append(Group(sales.id))
+    user.groups.extend(sales)
     user.zl_user_groups.append(UserGroup(scope.id))
     users.append(user)
 User.save(users)

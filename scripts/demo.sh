@@ -11,7 +11,9 @@ CONF="$ROOT/trytond.conf"
 
 # trytond.conf (committed) holds what every checkout shares; trytond wants
 # absolute paths, so the SQLite folder and the sao root come from the
-# environment (keys absent from the file).
+# environment (keys absent from the file).  The web root serves sao, our
+# web/ (custom.js) and TinyMCE for the HTML editor ([html] src in
+# trytond.conf), all put there by scripts/setup.sh.
 export TRYTOND_DATABASE__PATH="$ROOT/.data"
 export TRYTOND_WEB__ROOT="$ROOT/.sao/package"
 DB=demo
@@ -44,7 +46,8 @@ echo "demo: activating ${modules[*]}"
 rm -f "$passfile"
 
 # Admin works in Chinese; mark the first-login configuration wizard done so
-# the demo opens straight on the menu.
+# the demo opens straight on the menu.  The database's language is zh_CN
+# ([database] language in trytond.conf): users created later inherit it.
 "$BIN/python" - "$CONF" "$DB" <<'PY'
 import sys
 

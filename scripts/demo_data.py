@@ -27,6 +27,7 @@ DEMO_USERS = [
     # login, password, name, role code
     ('manager', 'Manager-2026', "平台管理员", 'R01'),
     ('ticketmgr', 'Ticket-Mgr-2026', "票务管理员", 'R02'),
+    ('resmgr', 'Res-Mgr-2026', "预约管理员", 'R03'),
     ('seller01', 'Seller-01-2026', "窗口售票员", 'R04'),
     ('auditor', 'Auditor-2026', "审计员", 'R06'),
     ]

@@ -36,4 +36,30 @@ if [ ! -f "$SAO/.installed" ]; then
         --omit=dev --legacy-peer-deps)
     touch "$SAO/.installed"
 fi
+
+# 4. TinyMCE, the editor of HTML fields (a ticket's 介绍): trytond's editor
+# page (/<db>/ir/html/...) loads it from [html] src, by default a public
+# CDN that the site's network may not reach.  Served from sao's web root
+# as /tinymce/ (trytond.conf: [html] src), with Tiny's Chinese language
+# pack (tinymce-i18n ships Tiny's own packs).  Majors pinned, like sao.
+TINYMCE="$SAO/tinymce"
+if [ ! -f "$TINYMCE/.installed" ]; then
+    echo "setup: installing tinymce 7 into $TINYMCE"
+    rm -rf "$TINYMCE" && mkdir -p "$TINYMCE"
+    (cd "$TINYMCE" && npm install --silent --no-audit --no-fund \
+        'tinymce@^7' 'tinymce-i18n@^26')
+    mkdir -p "$TINYMCE/node_modules/tinymce/langs"
+    cp "$TINYMCE/node_modules/tinymce-i18n/langs7/zh_CN.js" \
+        "$TINYMCE/node_modules/tinymce/langs/"
+    touch "$TINYMCE/.installed"
+fi
+
+# 5. Our part of the web root, linked (never copied) so that a change in
+# web/ is served at once: sao loads custom.js (the product's title,
+# Chinese before login, our additions to sao's catalogues in
+# web/locale/) and custom.css; and the editor above.
+ln -sfn "$ROOT/web/custom.js" "$SAO/package/custom.js"
+ln -sfn "$ROOT/web/custom.css" "$SAO/package/custom.css"
+ln -sfn "$ROOT/web" "$SAO/package/zl"
+ln -sfn "$TINYMCE/node_modules/tinymce" "$SAO/package/tinymce"
 echo "setup: ready (venv $VENV, sao $SAO/package)"

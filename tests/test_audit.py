@@ -16,16 +16,15 @@ import json
 User = Model.get('res.user')
 Group = Model.get('res.group')
 Seller = Model.get('zl.seller')
-groups = {g.name: g for g in Group.find([])}
 def user(login, *names):
     u = User(login=login, name=login, password=%(password)r)
-    u.groups.extend([Group(groups[n].id) for n in names])
+    u.groups.extend([g for r in names for g in role_groups(r)])
     u.save()
     return u.id
 seller = Seller(name='Window', kind='window'); seller.save()
 ids = {
-    'manager': user('manager', 'Ticket Manager'),
-    'auditor': user('auditor', 'Auditor'),
+    'manager': user('manager', 'R02'),
+    'auditor': user('auditor', 'R06'),
     'seller': seller.id}
 # The manager's user group opens all sellers (数据权限 全部权限).
 UserGroup = Model.get('zl.user.group')

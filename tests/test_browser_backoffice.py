@@ -19,7 +19,7 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction
 with Transaction().start(config.database_name, 0, readonly=True):
     group_id = Pool().get('ir.model.data').get_id(
-        'zl_ticket_core', 'group_ticket_manager')
+        'zl_ticket_core', 'group_page_ticket')
 Group = Model.get('res.group')
 Lang = Model.get('ir.lang')
 User = Model.get('res.user')

@@ -18,6 +18,7 @@ import urllib.error
 from unittest.mock import ANY
 
 import pytest
+import zl_testing
 from zl_testing import ADMIN_PASSWORD, refused, rpc, run_proteus
 
 pytestmark = pytest.mark.postgresql
@@ -33,12 +34,12 @@ UserGroup = Model.get('zl.user.group')
 Permission = Model.get('zl.data.permission')
 Seller = Model.get('zl.seller')
 Menu = Model.get('ir.ui.menu')
-groups = {g.name: g for g in Group.find([])}
+groups = {n: role_groups(n) for n in ['R01', 'R02', 'R04', 'R06']}
 a = Seller(name='Seller A', kind='window'); a.save()
 b = Seller(name='Seller B', kind='ota'); b.save()
 def user(login, names, **scope):
     u = User(login=login, name=login, password=%(password)r)
-    u.groups.extend([Group(groups[n].id) for n in names])
+    u.groups.extend([Group(g.id) for n in names for g in groups[n]])
     u.save()
     if not scope:
         return u.id, None, None
@@ -51,31 +52,21 @@ def user(login, names, **scope):
         p.sellers.append(Seller(seller.id))
     p.save()
     return u.id, group.id, p.id
-ids = {'a': a.id, 'b': b.id, 'sales': groups['Sales'].id,
-    'sales_menus': [m.id for m in Menu.find(
-            [('groups', 'in', [groups['Sales'].id])])]}
+sales = [g.id for g in groups['R04']]
+ids = {'a': a.id, 'b': b.id, 'sales': sales,
+    'sales_menus': [m.id for m in Menu.find([('groups', 'in', sales)])]}
 ids['scoped'], ids['scoped_group'], ids['scoped_permission'] = user(
-    'scoped', ['Sales'], sellers=[a])
-ids['clerk'], _, _ = user('clerk', ['Sales'], all_data=True)
-ids['staff'], _, _ = user('staff', ['Ticket Manager'], all_data=True)
-ids['auditor'], _, _ = user('auditor', ['Auditor'])
-ids['sysadmin'], _, _ = user('sysadmin', ['System Administrator'])
+    'scoped', ['R04'], sellers=[a])
+ids['clerk'], _, _ = user('clerk', ['R04'], all_data=True)
+ids['staff'], _, _ = user('staff', ['R02'], all_data=True)
+ids['auditor'], _, _ = user('auditor', ['R06'])
+ids['sysadmin'], _, _ = user('sysadmin', ['R01'])
 print(json.dumps(ids))
 ''' % {'password': PASSWORD}
 
 
-class Client:
-    "A logged-in JSON-RPC user"
-
-    def __init__(self, url, database, login, password=PASSWORD):
-        self.url, self.database = url, database
-        user_id, token, *_ = rpc(url, 'common.db.login',
-            [login, {'password': password}, 'en'], database=database)
-        self.session = f'{login}:{user_id}:{token}'
-
-    def __call__(self, method, *params, context=None):
-        return rpc(self.url, method, list(params) + [context or {}],
-            database=self.database, session=self.session)
+def Client(url, database, login, password=PASSWORD):
+    return zl_testing.Client(url, database, login, password)
 
 
 def login_status(url, database, login, password):
@@ -108,7 +99,7 @@ def _revoke_user_group(admin, ids):
 
 def _revoke_group(admin, ids):
     admin('model.res.user.write', [ids['scoped']],
-        {'groups': [('remove', [ids['sales']])]})
+        {'groups': [('remove', ids['sales'])]})
 
 
 def _sellers(user):

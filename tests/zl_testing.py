@@ -3,11 +3,14 @@ servers run in child processes, so this pytest process keeps its own
 trytond configuration (the module tests in addons/ rely on it)."""
 import base64
 import datetime as dt
+import importlib.util
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -34,7 +37,9 @@ def write_config(path, uri, db_path=None):
     lines = ['[database]', f'uri = {uri}', 'list = False']
     if db_path:
         lines.append(f'path = {db_path}')
-    lines += ['[web]', f'root = {SAO}']
+    # sao's web root also serves TinyMCE (scripts/setup.sh), as deployed
+    lines += ['[web]', f'root = {SAO}',
+        '[html]', 'src = /tinymce/tinymce.min.js']
     if uri.startswith('postgresql'):
         lines += ['[cache]', 'clean_timeout = 0']
     Path(path).write_text('\n'.join(lines) + '\n')
@@ -61,12 +66,22 @@ def create_database(config, database):
         '--email', 'admin@example.com')
 
 
+# Proteus scripts give staff the groups of a shipped role, as 角色管理
+# does: R01 平台管理员, R02 票务管理, R03 预约管理, R04 售票员, R06 审计员.
+ROLE_GROUPS = """
+def role_groups(code):
+    Role, Group = Model.get('res.role'), Model.get('res.group')
+    role, = Role.find([('code', '=', code)])
+    return [Group(g.id) for g in role.groups]
+"""
+
+
 def run_proteus(config, database, code):
     """Run proteus code in a child process (`config` is connected, Model
     and Wizard imported); returns its standard output."""
     prelude = ('from proteus import Model, Wizard, config\n'
         f'config = config.set_trytond({database!r}, '
-        f'config_file={str(config)!r})\n')
+        f'config_file={str(config)!r})\n' + ROLE_GROUPS)
     result = subprocess.run([sys.executable, '-c', prelude + code],
         env=child_env(), stdin=subprocess.DEVNULL, capture_output=True,
         text=True)
@@ -99,6 +114,20 @@ def rpc(url, method, params=(), database=None, session=None):
     if answer.get('error'):
         raise RuntimeError(answer['error'])
     return answer['result']
+
+
+class Client:
+    "A logged-in JSON-RPC user: client('model.x.search', [], ...)"
+
+    def __init__(self, url, database, login, password):
+        self.url, self.database = url, database
+        user_id, token, *_ = rpc(url, 'common.db.login',
+            [login, {'password': password}, 'en'], database=database)
+        self.session = f'{login}:{user_id}:{token}'
+
+    def __call__(self, method, *params, context=None):
+        return rpc(self.url, method, list(params) + [context or {}],
+            database=self.database, session=self.session)
 
 
 def refused(error, *words):
@@ -162,3 +191,123 @@ def open_menu(page, *path):
         top.wait_for()
         top.locator('.expander').click()
     menu.locator(f'div[title="{leaf}"]').click()
+
+
+# Demo ------------------------------------------------------------------
+
+def demo_data():
+    "scripts/demo_data.py as a module: DEMO_USERS, WINDOW_CLERK, ..."
+    spec = importlib.util.spec_from_file_location(
+        'demo_data', ROOT / 'scripts' / 'demo_data.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def demo_logins():
+    "(login, password) of admin and of every user the demo makes"
+    return [('admin', ADMIN_PASSWORD)] + [
+        (login, password) for login, password, *_ in demo_data().DEMO_USERS]
+
+
+# What scripts/demo.sh does to admin before loading the demo data.
+DEMO_ADMIN = """
+admin, = Model.get('res.user').find([('login', '=', 'admin')])
+admin.language, = Model.get('ir.lang').find([('code', '=', 'zh_CN')])
+admin.save()
+for item in Model.get('ir.module.config_wizard.item').find(
+        [('state', '!=', 'done')]):
+    item.state = 'done'
+    item.save()
+"""
+
+
+def load_demo(config, database):
+    """Make database what scripts/demo.sh makes: admin in Chinese, then
+    scripts/demo_data.py; returns the script's output."""
+    run_proteus(config, database, DEMO_ADMIN)
+    result = subprocess.run(
+        [sys.executable, ROOT / 'scripts' / 'demo_data.py',
+            '-c', config, '-d', database],
+        env=child_env(), stdin=subprocess.DEVNULL, capture_output=True,
+        text=True, cwd=ROOT)
+    if result.returncode:
+        pytest.fail('demo_data.py failed:\n' + result.stderr[-4000:],
+            pytrace=False)
+    return result.stdout
+
+
+class SaoWatch:
+    """What a person would call broken while a test drives sao (script
+    and console errors, failed requests, error dialogs), and whether sao
+    is idle. problems() hands over what was seen since its last call."""
+    # sao asks for optional files, and for the database list (closed).
+    EXPECTED_HTTP = re.compile(r'/custom\.(css|js)$|/locale/[\w-]+\.json$')
+    DIALOGS = '.error-dialog, .warning-dialog, .user-warning-dialog'
+
+    def __init__(self, page):
+        self.page = page
+        self.errors = []
+        self.calls = 0  # JSON-RPC calls in flight
+        page.on('pageerror', lambda e: self.errors.append(f'script: {e}'))
+        page.on('console', self._console)
+        page.on('response', self._response)
+        page.on('request', lambda r: self._count(r, 1))
+        page.on('requestfinished', lambda r: self._count(r, -1))
+        page.on('requestfailed', self._failed)
+        page.on('dialog', self._alert)
+
+    def _count(self, request, step):
+        if '/rpc/' in request.url:
+            self.calls += step
+
+    def _console(self, message):
+        # A failed resource is judged by its response, in _response.
+        if (message.type == 'error'
+                and not message.text.startswith('Failed to load resource')):
+            self.errors.append(f'console: {message.text[:500]}')
+
+    def _response(self, response):
+        body = response.request.post_data or ''
+        if (response.status >= 400
+                and not self.EXPECTED_HTTP.search(response.url)
+                and '"common.db.list"' not in body):
+            self.errors.append(
+                f'HTTP {response.status} {response.url} {body[:200]}')
+
+    def _failed(self, request):
+        # Images and blobs may be dropped with their page: calls may not.
+        if '/rpc/' in request.url:
+            self._count(request, -1)
+            self.errors.append(f'call failed: {request.post_data[:200]}')
+
+    def _alert(self, dialog):
+        if dialog.type == 'beforeunload':  # leaving is the test's choice
+            return dialog.accept()
+        self.errors.append(f'browser dialog: {dialog.message}')
+        dialog.dismiss()
+
+    def settle(self, timeout=15):
+        """Wait until no call is in flight and no 正在处理 shows for a
+        moment; False when that takes longer than timeout seconds."""
+        deadline = time.monotonic() + timeout
+        idle_since = None
+        while time.monotonic() < deadline:
+            self.page.wait_for_timeout(50)
+            now = time.monotonic()
+            if self.calls > 0 or self.page.locator('#processing').is_visible():
+                idle_since = None
+            elif idle_since is None:
+                idle_since = now
+            elif now - idle_since >= 0.2:
+                return True
+        return False
+
+    def problems(self):
+        "Errors since the last call, error dialogs included (then closed)"
+        errors, self.errors = self.errors, []
+        for dialog in self.page.locator(self.DIALOGS).filter(
+                visible=True).all():
+            errors.append('dialog: ' + ' '.join(dialog.inner_text().split()))
+            dialog.locator('.modal-footer button').last.click()
+        return errors

@@ -111,6 +111,9 @@ class Book(Wizard):
                 'name': v.name, 'id_type': v.id_type,
                 'id_number': booked['id_number'], 'phone': v.phone,
                 } for v, booked in zip(start.visitors, booking['visitors'])]
+        # The clerk sees the booking just made: its form first (the list
+        # would be one row), limited to it.
+        action['views'].reverse()
         action['pyson_domain'] = PYSONEncoder().encode(
             [('id', '=', booking['id'])])
-        return action, {}
+        return action, {'res_id': [booking['id']]}

@@ -157,6 +157,7 @@ class Pass(EngineOwnedMixin, AuditMixin, ModelSQL, ModelView):
             ('expired', "Expired"),
             ('blocked', "Blocked"),
             ], "State", required=True, readonly=True, sort=False)
+    state_string = state.translated('state')
     code = fields.Function(fields.Char("Code"), 'get_code')
     qr = fields.Function(
         fields.Binary("QR Code", help="The code as the gates scan it."),
@@ -177,6 +178,22 @@ class Pass(EngineOwnedMixin, AuditMixin, ModelSQL, ModelView):
                 Index(t, (t.id_digest, Index.Equality()),
                     (t.date, Index.Range())),
                 })
+
+    def get_rec_name(self, name):
+        # Booking number and visitor: how staff and the log name a pass.
+        names = [self.booking.rec_name]
+        if self.visitor:
+            names.append(self.visitor.name)
+        return ' / '.join(names)
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        _, operator, operand, *extra = clause
+        bool_op = 'AND' if operator.startswith('!') else 'OR'
+        return [bool_op,
+            ('booking.rec_name', operator, operand, *extra),
+            ('visitor.name', operator, operand, *extra),
+            ]
 
     @classmethod
     def get_code(cls, passes, name):

@@ -30,3 +30,7 @@ class LogAccessError(AccessError):
 
 class DataScopeError(UserError):
     pass
+
+
+class RoleTickError(ValidationError):
+    pass

@@ -120,8 +120,12 @@ class Log(metaclass=PoolMeta):
     __name__ = 'ir.model.log'
 
     record_name = fields.Char("Record", readonly=True)
+    # A selection of the models of resource: staff read the model's name
+    # in their language, not "zl.ticket"; searches and get_model keep the
+    # technical name.
     model = fields.Function(
-        fields.Char("Model"), 'get_model', searcher='search_model')
+        fields.Selection('get_models', "Model"), 'get_model',
+        searcher='search_model')
     changes = fields.Text(
         "Changes", readonly=True,
         help="The values before and after, as JSON.")
@@ -193,10 +197,7 @@ class Log(metaclass=PoolMeta):
         User = pool.get('res.user')
         ModelData = pool.get('ir.model.data')
         groups = set(User.get_groups())
-        return bool(groups & {
-                ModelData.get_id('zl_ticket_core', 'group_auditor'),
-                ModelData.get_id('zl_ticket_core', 'group_sysadmin'),
-                })
+        return ModelData.get_id('zl_ticket_core', 'group_page_log') in groups
 
     @classmethod
     def check_access(cls, ids, mode='read'):

@@ -2,20 +2,19 @@
 import datetime as dt
 import re
 
-from sql import Literal, Null
+from sql import Literal
 from sql.aggregate import Count, Max, Min
 
 from trytond import config
 from trytond.cache import Cache
-from trytond.exceptions import RateLimitException
+from trytond.exceptions import LoginException, RateLimitException
 from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from . import logs
 from .audit import AuditMixin
-from .common import CodedMixin
 from .exceptions import PasswordError, PasswordPolicyError
 
 # The manual: accounts are made of letters, digits and symbols.
@@ -32,71 +31,8 @@ class SecurityEpochMixin:
         Pool().get('ir.configuration').bump_security_epoch()
 
 
-class Group(SecurityEpochMixin, AuditMixin, metaclass=PoolMeta):
-    __name__ = 'res.group'
-
-
 class UserGroupLink(SecurityEpochMixin, metaclass=PoolMeta):
     __name__ = 'res.user-res.group'
-
-
-class Role(AuditMixin, CodedMixin, metaclass=PoolMeta):
-    __name__ = 'res.role'
-    _code_unique_message = 'zl_ticket_core.msg_role_code_unique'
-
-    code = fields.Char(
-        "Code", required=True, strip=True,
-        help="Free reference, unique (letters, digits, symbols).")
-    remark = fields.Text("Remark")
-    menus = fields.Function(fields.Many2Many(
-            'ir.ui.menu', None, None, "Pages",
-            help="The menus that the role's groups open."),
-        'get_permissions')
-    buttons = fields.Function(fields.Many2Many(
-            'ir.model.button', None, None, "Operations",
-            help="The buttons that the role's groups may click."),
-        'get_permissions')
-    accesses = fields.Function(fields.Many2Many(
-            'ir.model.access', None, None, "Data Operations",
-            help="What the role's groups may read, create, edit, delete."),
-        'get_permissions')
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls._order.insert(0, ('code', 'ASC'))
-
-    @classmethod
-    def __register__(cls, module):
-        table = cls.__table_handler__(module)
-        had_code = table.column_exist('code')
-        super().__register__(module)
-        if not had_code:
-            # Roles created before this module get their id as code.
-            cursor = Transaction().connection.cursor()
-            t = cls.__table__()
-            cursor.execute(*t.update(
-                    [t.code], [t.id.cast('VARCHAR')],
-                    where=t.code == Null))
-
-    @classmethod
-    def get_permissions(cls, roles, names):
-        pool = Pool()
-        Menu = pool.get('ir.ui.menu')
-        Button = pool.get('ir.model.button')
-        Access = pool.get('ir.model.access')
-        models = {'menus': Menu, 'buttons': Button, 'accesses': Access}
-        result = {n: {} for n in names}
-        with without_check_access():
-            for role in roles:
-                groups = [g.id for g in role.groups]
-                for name in names:
-                    domain = [('groups', 'in', groups)]
-                    if name == 'accesses':
-                        domain = [('group', 'in', groups)]
-                    result[name][role.id] = [
-                        r.id for r in models[name].search(domain)]
-        return result
 
 
 class User(AuditMixin, metaclass=PoolMeta):
@@ -107,6 +43,30 @@ class User(AuditMixin, metaclass=PoolMeta):
         help="The user groups (用户组) whose data permissions apply.")
 
     _groups_cache = Cache('zl.res.user.groups', context=False)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # res.user says "same login" in plain English, which gettext
+        # cannot translate: a message says it in the user's language.
+        cls._sql_constraints = [
+            (name, constraint, 'zl_ticket_core.msg_user_login_unique'
+                if name == 'login_key' else message)
+            for name, constraint, message in cls._sql_constraints]
+
+    @classmethod
+    def default_language(cls):
+        # 用户管理 → 新建 sets no language: a new account works in the
+        # database's language (ir.configuration, zh_CN on a Chinese site)
+        # instead of Tryton's English.
+        pool = Pool()
+        Configuration = pool.get('ir.configuration')
+        Lang = pool.get('ir.lang')
+        langs = Lang.search([
+                ('code', '=', Configuration.get_language()),
+                ('translatable', '=', True),
+                ], limit=1)
+        return langs[0].id if langs else None
 
     @classmethod
     def validate_fields(cls, users, field_names):
@@ -209,7 +169,11 @@ class User(AuditMixin, metaclass=PoolMeta):
         device_cookie = UserDevice.get_valid_cookie(
             login, parameters.get('device_cookie'))
         parameters['device_cookie'] = device_cookie
-        if LoginAttempt.retry_after(login, device_cookie) > 0:
+        # Only attempts with a password wait: the first step of a login
+        # (sao asks for the password) checks nothing, and refused it
+        # answered a wrong password with "too many requests".
+        if ('password' in parameters
+                and LoginAttempt.retry_after(login, device_cookie) > 0):
             raise RateLimitException()
         # From here as in res.user.get_login.
         for methods in config.get(
@@ -235,6 +199,19 @@ class User(AuditMixin, metaclass=PoolMeta):
                 LoginAttempt.remove(login, device_cookie)
                 return user_ids.pop()
         LoginAttempt.add(login, device_cookie)
+
+    @classmethod
+    def _login_password(cls, login, parameters):
+        # After a wrong password, sao asks for it again in the same words:
+        # say that it was wrong while a failure of this account from this
+        # device still counts.
+        if 'password' not in parameters:
+            LoginAttempt = Pool().get('res.user.login.attempt')
+            if LoginAttempt.count(login, parameters.get('device_cookie')):
+                raise LoginException('password', gettext(
+                        'zl_ticket_core.msg_user_password_retry',
+                        login=login), type='password')
+        return super()._login_password(login, parameters)
 
     @classmethod
     def _log_login(cls, Log, login, user_id):

@@ -118,7 +118,7 @@ class EngineTestCase(SiteMixin, ModuleTestCase):
         self.setup_site()
         result = self.book(self.request(visitor(1)))
         manager = Group(ModelData.get_id(
-                'zl_ticket_core', 'group_ticket_manager'))
+                'zl_ticket_core', 'group_page_ticket'))
         user, = User.create([{
                     'login': 'tm', 'name': 'tm',
                     'groups': [('add', [manager.id])]}])

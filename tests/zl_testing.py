@@ -130,6 +130,22 @@ class Client:
             database=self.database, session=self.session)
 
 
+def menu_entries(client):
+    """(path, (action model, id)) of the menu entries with an action that
+    client's user sees, in the order of sao's menu; path: from the top"""
+    context = client('model.res.user.get_preferences', True)
+    menus = client('model.ir.ui.menu.search_read', [], 0, None, None,
+        ['name', 'parent', 'sequence', 'action'], context=context)
+    by_id = {m['id']: m for m in menus}
+
+    def path(menu):
+        return (path(by_id[menu['parent']]) if menu['parent'] else []) + [
+            menu]
+    entries = [path(m) for m in menus if m['action']]
+    entries.sort(key=lambda p: [(m['sequence'] or 0, m['id']) for m in p])
+    return [(p, p[-1]['action'].split(',')) for p in entries]
+
+
 def refused(error, *words):
     "The JSON-RPC error is a user error whose message has the words"
     kind, (message, *_) = error.value.args[0]
@@ -248,18 +264,18 @@ class SaoWatch:
     def __init__(self, page):
         self.page = page
         self.errors = []
-        self.calls = 0  # JSON-RPC calls in flight
+        self.calls = set()  # JSON-RPC calls in flight
         page.on('pageerror', lambda e: self.errors.append(f'script: {e}'))
         page.on('console', self._console)
         page.on('response', self._response)
-        page.on('request', lambda r: self._count(r, 1))
-        page.on('requestfinished', lambda r: self._count(r, -1))
+        page.on('request', self._call)
+        page.on('requestfinished', lambda r: self.calls.discard(r))
         page.on('requestfailed', self._failed)
         page.on('dialog', self._alert)
 
-    def _count(self, request, step):
+    def _call(self, request):
         if '/rpc/' in request.url:
-            self.calls += step
+            self.calls.add(request)
 
     def _console(self, message):
         # A failed resource is judged by its response, in _response.
@@ -277,8 +293,8 @@ class SaoWatch:
 
     def _failed(self, request):
         # Images and blobs may be dropped with their page: calls may not.
-        if '/rpc/' in request.url:
-            self._count(request, -1)
+        if request in self.calls:
+            self.calls.discard(request)
             self.errors.append(f'call failed: {request.post_data[:200]}')
 
     def _alert(self, dialog):
@@ -295,7 +311,7 @@ class SaoWatch:
         while time.monotonic() < deadline:
             self.page.wait_for_timeout(50)
             now = time.monotonic()
-            if self.calls > 0 or self.page.locator('#processing').is_visible():
+            if self.calls or self.page.locator('#processing').is_visible():
                 idle_since = None
             elif idle_since is None:
                 idle_since = now

@@ -51,7 +51,7 @@ sales = role_groups('R04')
 users = []
 for i in range(USERS):
     user = User(login=LOGIN % i, name='Bench %02d' % i, password=PASSWORD)
-    user.groups.extend(sales)
+    user.groups.extend([Group(g.id) for g in sales])
     user.zl_user_groups.append(UserGroup(scope.id))
     users.append(user)
 User.save(users)

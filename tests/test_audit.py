@@ -5,7 +5,8 @@ import time
 import urllib.error
 
 import pytest
-from zl_testing import refused, rpc, run_proteus
+import zl_testing
+from zl_testing import refused, run_proteus
 
 pytestmark = pytest.mark.postgresql
 
@@ -39,16 +40,9 @@ print(json.dumps(ids))
 ''' % {'password': PASSWORD}
 
 
-class Client:
-    def __init__(self, url, database, login, password=PASSWORD):
-        self.url, self.database = url, database
-        user_id, token, *_ = rpc(url, 'common.db.login',
-            [login, {'password': password}, 'en'], database=database)
-        self.session = f'{login}:{user_id}:{token}'
-
-    def __call__(self, method, *params, context=None):
-        return rpc(self.url, method, list(params) + [context or {}],
-            database=self.database, session=self.session)
+def Client(url, database, login, password=PASSWORD):
+    "A logged-in JSON-RPC user, by default of this file's accounts"
+    return zl_testing.Client(url, database, login, password)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 ticket. Screenshots go to test-artifacts/ for a person to look at."""
 import pytest
 from zl_testing import (
+    login_session,
     open_menu,
     rpc,
     run_proteus,
@@ -58,7 +59,7 @@ def test_ticket_manager_creates_ticket(backoffice, server, page):
 
         # Saved: the server has it, no error dialog is open, and the list
         # (after switching view) shows it.
-        session = login_rpc(url, database)
+        session = login_session(url, database, LOGIN, PASSWORD, 'zh_CN')
         page.wait_for_function('() => !document.querySelector('
             '"#tabcontent .tab-pane.active button#save:not([disabled])")')
         assert not page.locator('.modal.in').is_visible()
@@ -74,7 +75,3 @@ def test_ticket_manager_creates_ticket(backoffice, server, page):
         raise
 
 
-def login_rpc(url, database):
-    user_id, token, *_ = rpc(url, 'common.db.login',
-        [LOGIN, {'password': PASSWORD}, 'zh_CN'], database=database)
-    return f'{LOGIN}:{user_id}:{token}'

@@ -20,6 +20,7 @@ from test_translations import english
 from zl_testing import (
     ADMIN_PASSWORD,
     create_database,
+    login_session,
     open_menu,
     rpc,
     run_proteus,
@@ -64,16 +65,10 @@ def zh_site(tmp_path_factory):
     return config, database
 
 
-def login(url, database, login, password):
-    user_id, token, *_ = rpc(url, 'common.db.login',
-        [login, {'password': password}, 'en'], database=database)
-    return f'{login}:{user_id}:{token}'
-
-
 def test_new_user_works_in_chinese(zh_site, server):
     config, database = zh_site
     url = server(config, database)
-    admin = login(url, database, 'admin', ADMIN_PASSWORD)
+    admin = login_session(url, database, 'admin', ADMIN_PASSWORD)
     roles = rpc(url, 'model.res.role.search_read',
         [[('code', '=', 'R04')], 0, None, None, ['id'], {}],
         database=database, session=admin)
@@ -84,7 +79,7 @@ def test_new_user_works_in_chinese(zh_site, server):
                     }], {}],
         database=database, session=admin)
 
-    clerk = login(url, database, 'clerk', 'Clerk-New-2026')
+    clerk = login_session(url, database, 'clerk', 'Clerk-New-2026')
     preferences = rpc(url, 'model.res.user.get_preferences', [True, {}],
         database=database, session=clerk)
     assert preferences['language'] == 'zh_CN'
@@ -202,7 +197,7 @@ def edit_intro(page, url, database):
     editor.locator('.tox-tinymce').wait_for()
     shot(editor, 'i18n-7-intro-saved')
 
-    manager = login(url, database, LOGIN, PASSWORD)
+    manager = login_session(url, database, LOGIN, PASSWORD)
     ticket, = rpc(url, 'model.zl.ticket.search_read',
         [[('code', '=', 'I18N-1')], 0, None, None, ['intro'], {}],
         database=database, session=manager)

@@ -3,7 +3,7 @@ a user scoped to seller A never reads, counts or exports seller B."""
 import json
 
 import pytest
-from zl_testing import refused, rpc, run_proteus
+from zl_testing import login_session, refused, rpc, run_proteus
 
 pytestmark = pytest.mark.postgresql
 
@@ -47,9 +47,7 @@ print(json.dumps({'a': a.id, 'b': b.id,
 
 
 def login(url, database, name):
-    user_id, token, *_ = rpc(url, 'common.db.login',
-        [name, {'password': PASSWORD}, 'en'], database=database)
-    return f'{name}:{user_id}:{token}'
+    return login_session(url, database, name, PASSWORD)
 
 
 def call(url, database, session, method, *params):

@@ -66,6 +66,7 @@ print(json.dumps(ids))
 
 
 def Client(url, database, login, password=PASSWORD):
+    "A logged-in JSON-RPC user, by default of this file's accounts"
     return zl_testing.Client(url, database, login, password)
 
 

@@ -116,14 +116,19 @@ def rpc(url, method, params=(), database=None, session=None):
     return answer['result']
 
 
+def login_session(url, database, login, password, language='en'):
+    "Log in over JSON-RPC; the session as rpc() takes it"
+    user_id, token, *_ = rpc(url, 'common.db.login',
+        [login, {'password': password}, language], database=database)
+    return f'{login}:{user_id}:{token}'
+
+
 class Client:
     "A logged-in JSON-RPC user: client('model.x.search', [], ...)"
 
     def __init__(self, url, database, login, password):
         self.url, self.database = url, database
-        user_id, token, *_ = rpc(url, 'common.db.login',
-            [login, {'password': password}, 'en'], database=database)
-        self.session = f'{login}:{user_id}:{token}'
+        self.session = login_session(url, database, login, password)
 
     def __call__(self, method, *params, context=None):
         return rpc(self.url, method, list(params) + [context or {}],

@@ -113,16 +113,18 @@ class Role(AuditMixin, CodedMixin, metaclass=PoolMeta):
             button.model_ref.string, button.string or button.name)
 
     @classmethod
-    def get_page_selection(cls):
+    def _tick_selection(cls, name):
         with without_check_access():
             return [(str(g.id), cls._tick_label(g))
-                for g in cls._tick_groups('pages')]
+                for g in cls._tick_groups(name)]
+
+    @classmethod
+    def get_page_selection(cls):
+        return cls._tick_selection('pages')
 
     @classmethod
     def get_operation_selection(cls):
-        with without_check_access():
-            return [(str(g.id), cls._tick_label(g))
-                for g in cls._tick_groups('operations')]
+        return cls._tick_selection('operations')
 
     @classmethod
     def get_ticks(cls, roles, names):

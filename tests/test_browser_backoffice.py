@@ -2,6 +2,7 @@
 (two steps), sees the UI in Chinese, opens 票务管理 → 票据管理 and creates a
 ticket. Screenshots go to test-artifacts/ for a person to look at."""
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from zl_testing import (
     login_session,
     open_menu,
@@ -29,6 +30,17 @@ user.language, = Lang.find([('code', '=', 'zh_CN')])
 user.groups.append(Group(group_id))
 user.save()
 '''
+# The form's record is stored (an id from the server) and unchanged
+SAVED = '''() => {
+    const tab = Sao.Tab.tabs.get_current();
+    const record = tab && tab.screen && tab.screen.current_record;
+    return Boolean(record) && record.id > 0 && !record.modified;
+}'''
+LIST_SHOWN = '''() => {
+    const tab = Sao.Tab.tabs.get_current();
+    const view = tab && tab.screen && tab.screen.current_view;
+    return Boolean(view) && view.view_type == 'tree';
+}'''
 
 
 @pytest.fixture(scope='module')
@@ -60,14 +72,21 @@ def test_ticket_manager_creates_ticket(backoffice, server, page):
         # Saved: the server has it, no error dialog is open, and the list
         # (after switching view) shows it.
         session = login_session(url, database, LOGIN, PASSWORD, 'zh_CN')
-        page.wait_for_function('() => !document.querySelector('
-            '"#tabcontent .tab-pane.active button#save:not([disabled])")')
+        page.wait_for_function(SAVED)
         assert not page.locator('.modal.in').is_visible()
         found = rpc(url, 'model.zl.ticket.search_read',
             [[('code', '=', 'PW-001')], 0, None, None, ['name'], {}],
             database=database, session=session)
         assert [t['name'] for t in found] == ['浏览器测试门票']
-        tab.locator('button#switch_').click()
+        # sao ignores a switch while it is still busy with the save (a
+        # loaded CI machine): switch until the list shows
+        for _ in range(5):
+            tab.locator('button#switch_').click()
+            try:
+                page.wait_for_function(LIST_SHOWN, timeout=10000)
+                break
+            except PlaywrightTimeout:
+                continue
         tab.locator('td', has_text='PW-001').wait_for()
         shot(page, 'backoffice-5-ticket-saved')
     except Exception:

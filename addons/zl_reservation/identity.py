@@ -73,6 +73,29 @@ def is_valid_id(id_type, number):
     return bool(pattern and pattern.fullmatch(number))
 
 
+def birth_date(id_type, number):
+    "The birth date a valid resident ID carries, else None"
+    number = normalize_id(id_type, number)
+    if id_type != 'resident_id' or not _is_valid_resident_id(number):
+        return None
+    return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def age_band(birth, on_date, child_under=14, senior_over=60):
+    """'child' (under 14), 'senior' (over 60) or None on on_date: what a
+    gate attendant needs to know (a guardian, the priority lane) without
+    the ID number"""
+    if birth is None:
+        return None
+    age = on_date.year - birth.year - (
+        (on_date.month, on_date.day) < (birth.month, birth.day))
+    if age < child_under:
+        return 'child'
+    if age > senior_over:
+        return 'senior'
+    return None
+
+
 def normalize_mobile(phone):
     """Return the 11-digit national number, or the input without spaces
     and dashes when it is not a mainland mobile number"""

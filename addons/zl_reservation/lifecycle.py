@@ -79,6 +79,12 @@ class BookingLifecycle:
     # After the session
 
     @classmethod
+    def checkin_grace(cls):
+        """How long after a session's check-in window its passes may still
+        be used (gates with a tolerance extend it: zl_gate)"""
+        return dt.timedelta(0)
+
+    @classmethod
     @without_check_access
     def expire_cron(cls, now=None):
         """After a slot's check-in window: unused passes expire; bookings
@@ -92,7 +98,8 @@ class BookingLifecycle:
                 ('state', '=', 'confirmed'),
                 ('date', '<=', now.date()),
                 ])
-        ended = [b for b in bookings if b.slot.window()[1] <= now]
+        grace = cls.checkin_grace()
+        ended = [b for b in bookings if b.slot.window()[1] + grace <= now]
         to_expire, no_show, used = [], [], []
         for booking in ended:
             passes = list(booking.passes)

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 
+from sql.conditionals import Case
 from sql.functions import CurrentTimestamp
 
 from trytond.cache import Cache
@@ -12,7 +13,7 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
 from . import passcode
-from .engine import EngineOwnedMixin
+from .engine import EngineOwnedMixin, forget
 
 # A pass that can no longer be used; gates get these in the revocation list.
 REVOKED = {'cancelled', 'refunded', 'blocked'}
@@ -146,6 +147,17 @@ class Pass(EngineOwnedMixin, AuditMixin, ModelSQL, ModelView):
         help="Entries the pass allowed when issued.")
     uses_left = fields.Integer("Uses Left", required=True, readonly=True)
     id_digest = fields.Char("ID Digest", readonly=True)
+    # The ID's digest under the key of the pass's date only: what an
+    # offline gate gets to match an ID card, so that a lost gate exposes
+    # one day's digests, never the database-wide id_digest.
+    day_digest = fields.Char("Day ID Digest", readonly=True)
+    age_band = fields.Selection([
+            (None, ""),
+            ('child', "Child"),
+            ('senior', "Senior"),
+            ], "Age Band", readonly=True,
+        help="From the ID's birth date on the visit date: a child under 14 "
+        "needs a guardian, a senior over 60 may take the priority lane.")
     key = fields.Many2One(
         'zl.pass.key', "Key", required=True, ondelete='RESTRICT',
         readonly=True)
@@ -212,6 +224,54 @@ class Pass(EngineOwnedMixin, AuditMixin, ModelSQL, ModelView):
 
     def get_qr(self, name):
         return self.qr_png()
+
+    @classmethod
+    def day_key(cls, date):
+        "The key of date's day digests (offline ID-card checks)"
+        pool = Pool()
+        Key = pool.get('zl.pass.key')
+        return hmac.new(Key.derived_secret(b'zl-gate-day'),
+            date.isoformat().encode(), hashlib.sha256).digest()
+
+    # ------------------------------------------------------------------
+    # Uses: the engine's only writers of `uses_left` (gates call these)
+
+    @classmethod
+    def consume(cls, pass_id):
+        """Spend one use of a usable pass in one conditional update: of
+        two gates scanning it at once, the second waits for the row and
+        finds nothing left.  Returns the uses left, or None if none was
+        spent.  A pass the expiry cron marked expired during a gate's
+        tolerance after the window is still usable: the gate decided."""
+        cursor = Transaction().connection.cursor()
+        p = cls.__table__()
+        left = p.uses_left - 1
+        cursor.execute(*p.update(
+                [p.uses_left, p.state, p.write_uid, p.write_date],
+                [left, Case((left == 0, 'used'), else_='valid'),
+                    Transaction().user, CurrentTimestamp()],
+                where=(p.id == pass_id) & (p.uses_left > 0)
+                & p.state.in_(['valid', 'expired'])))
+        if cursor.rowcount != 1:
+            return None
+        forget(cls, [pass_id])
+        cursor.execute(*p.select(p.uses_left, where=p.id == pass_id))
+        return cursor.fetchone()[0]
+
+    @classmethod
+    def give_back_use(cls, pass_id):
+        """Give one use back (an entry annulled: the turnstile did not
+        turn); never beyond the uses issued, never to a revoked pass"""
+        cursor = Transaction().connection.cursor()
+        p = cls.__table__()
+        cursor.execute(*p.update(
+                [p.uses_left, p.state, p.write_uid, p.write_date],
+                [p.uses_left + 1, 'valid', Transaction().user,
+                    CurrentTimestamp()],
+                where=(p.id == pass_id) & (p.uses_left < p.uses)
+                & p.state.in_(['valid', 'used'])))
+        forget(cls, [pass_id])
+        return cursor.rowcount == 1
 
     @classmethod
     @without_check_access

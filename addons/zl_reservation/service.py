@@ -326,19 +326,24 @@ class BookingService:
         key_record, key_id, private = PassKey.signing_material()
         uses = ticket['usable_count']
         if group:
-            holders = [(None, None, group['size'])]
+            holders = [(None, None, group['size'], None, None)]
         else:
-            holders = [(vid, x['id_digest'], 1)
+            day_key = Pass.day_key(date)
+            holders = [(vid, x['id_digest'], 1,
+                    identity.id_digest(day_key, x['id_type'], x['id_number']),
+                    identity.age_band(
+                        identity.birth_date(x['id_type'], x['id_number']),
+                        date))
                 for vid, x in zip(visitor_ids, visitors)]
         p = Pass.__table__()
         pass_ids = insert_rows(p, [
                 p.booking, p.visitor, p.ticket, p.slot, p.date, p.admits,
-                p.uses, p.uses_left, p.id_digest, p.key, p.state,
-                p.create_uid, p.create_date], [[
+                p.uses, p.uses_left, p.id_digest, p.day_digest, p.age_band,
+                p.key, p.state, p.create_uid, p.create_date], [[
                     booking_id, vid, ticket['id'], slot_id, date, admits,
-                    uses, uses, digest, key_record, 'valid', user,
-                    CurrentTimestamp()]
-                for vid, digest, admits in holders])
+                    uses, uses, digest, day_digest, band, key_record,
+                    'valid', user, CurrentTimestamp()]
+                for vid, digest, admits, day_digest, band in holders])
         return {
             'id': booking_id,
             'number': number,
@@ -360,7 +365,8 @@ class BookingService:
                     'admits': admits,
                     'uses_left': uses,
                     'state': 'valid',
-                    } for pass_id, (_, _, admits) in zip(pass_ids, holders)],
+                    } for pass_id, (_, _, admits, _, _) in zip(
+                    pass_ids, holders)],
             }
 
     def to_dict(self):

@@ -32,10 +32,9 @@ MAX_UPLOAD = 1000
 # the next incremental bundle looks back this far (merging is idempotent).
 OVERLAP = dt.timedelta(seconds=60)
 MESSAGES = (
-    ['gate_%s' % r for r in decision.REASONS]
-    + ['gate_%s' % k for k in ('entry', 'rescan', 'exit')]
-    + ['gate_attention_%s' % a for a in ('group', 'child', 'senior')]
-    + ['gate_%s' % c for c in decision.CLOCK_REASONS])
+    list(decision.REASONS) + ['entry', 'rescan', 'exit']
+    + ['attention_%s' % a for a in ('group', 'child', 'senior')]
+    + list(decision.CLOCK_REASONS))
 
 
 class OfflineService:
@@ -128,9 +127,9 @@ class OfflineService:
                     } for s in slots],
             'passes': [bundle_pass(r, history[r['id']]) for r in rows],
             'revoked': [p.id for p in revoked],
+            'revoked_states': {str(p.id): p.state for p in revoked},
             'id_keys': {today.isoformat(): Pass.day_key(today).hex()},
-            'messages': {code.removeprefix('gate_'): facts.message(code)
-                for code in MESSAGES},
+            'messages': {code: facts.message(code) for code in MESSAGES},
             }
 
     @classmethod
@@ -189,8 +188,9 @@ class OfflineService:
             answer = {'result': result.result, 'reason': result.reason,
                 'kind': result.kind if result.ok else None,
                 'scan_id': scan['scan_id'], 'offline': True}
-            checkin_id = cls._record(device_id, row, result, scan['scan_id'],
-                scan['scanned_at'], answer, 'offline', conflict=conflict)
+            checkin_id = cls._store_checkin(
+                device_id, row, result, scan['scan_id'], scan['scanned_at'],
+                answer, 'offline', conflict=conflict)
             if scan['annulled']:
                 c = Checkin.__table__()
                 Transaction().connection.cursor().execute(*c.update(
@@ -230,7 +230,7 @@ def upload_item(scan):
                     or len(code) > 256))
             or (pass_id is not None and (isinstance(pass_id, bool)
                     or not isinstance(pass_id, int) or pass_id <= 0))
-            or (code is None) == (pass_id is None)
+            or (code is None and pass_id is None)
             or result not in {'ok', 'rejected'}
             or (result == 'ok' and kind not in {'entry', 'rescan', 'exit'})
             or (result == 'rejected' and reason not in decision.REASONS)

@@ -138,7 +138,7 @@ class GateService:
         answer = facts.answer(result, scan_id, row, uses_left,
             dry_run=dry_run)
         if not dry_run:
-            cls._record(device_id, row, result, scan_id, now, answer,
+            cls._store_checkin(device_id, row, result, scan_id, now, answer,
                 'online')
         cls._seen(device_id)
         return answer
@@ -166,10 +166,12 @@ class GateService:
             except passcode.InvalidCode:
                 return decision.rejected('invalid'), None, None
             rows = facts.pass_rows(lambda p: p.id == payload.pass_id)
-            if not rows or (rows[0]['ticket'], rows[0]['slot'],
-                    rows[0]['date']) != (payload.ticket_id, payload.slot_id,
-                    payload.date):
+            if not rows:
                 return decision.rejected('unknown'), None, None
+            if (rows[0]['ticket'], rows[0]['slot'], rows[0]['date']) != (
+                    payload.ticket_id, payload.slot_id, payload.date):
+                # Genuine but not this pass's facts (zl.pass.from_code).
+                return decision.rejected('invalid'), None, None
         ids = [r['id'] for r in rows]
         # One gate at a time per pass: the facts below are the last
         # committed ones (READ COMMITTED) and stay so until we commit.
@@ -200,8 +202,8 @@ class GateService:
             key=lambda d: decision.REASONS.index(d[0].reason))
 
     @classmethod
-    def _record(cls, device_id, row, result, scan_id, when, answer, mode,
-            conflict=False):
+    def _store_checkin(cls, device_id, row, result, scan_id, when, answer,
+            mode, conflict=False):
         pool = Pool()
         Checkin = pool.get('zl.gate.checkin')
         c = Checkin.__table__()

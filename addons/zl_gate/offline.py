@@ -88,6 +88,8 @@ class _Index:
         self.slots = {s['id']: s for s in bundle.get('slots', [])}
         self.passes = {p['id']: p for p in bundle.get('passes', [])}
         self.revoked = frozenset(bundle.get('revoked', []))
+        self.revoked_states = {int(k): v
+            for k, v in bundle.get('revoked_states', {}).items()}
         self.id_keys = {_date(d): bytes.fromhex(k)
             for d, k in bundle.get('id_keys', {}).items()}
         self.messages = bundle.get('messages', {})
@@ -243,13 +245,24 @@ class OfflineGate:
         "decision.decide on the bundle's facts and the gate's own scans"
         slot = index.slots.get(pass_['slot'])
         date = _date(pass_['date'])
-        if slot is None:
-            reason = 'wrong_date' if date != now.date() else 'unknown'
-            return decision.rejected(reason), None
         ticket = index.tickets.get(pass_['ticket'], {})
         state = pass_['state']
         if pass_['id'] in index.revoked and state not in decision.REVOKED:
-            state = 'cancelled'
+            state = index.revoked_states.get(pass_['id'], 'cancelled')
+        if slot is None:
+            # A pass the bundle does not hold: of a ticket this gate does
+            # not accept, or of another day.  Decide what can be known,
+            # in the decision's order.
+            device = index.device
+            if device.direction == 'exit':
+                return decision.Decision('ok', kind='exit'), None
+            if state in decision.REVOKED:
+                return decision.rejected(state), None
+            if (ticket.get('usable_scope') != 'site'
+                    and pass_['ticket'] not in device.tickets):
+                return decision.rejected('wrong_gate'), None
+            reason = 'wrong_date' if date != now.date() else 'unknown'
+            return decision.rejected(reason), None
         uses_left = pass_['uses_left'] - self.store.spent(
             cursor, pass_['id'], index.generation)
         facts = decision.Pass(pass_['id'], pass_['ticket'], pass_['slot'],

@@ -88,6 +88,16 @@ def server(tmp_path):
     workers; log_level=logging.INFO (say) logs more than errors.
     Servers are stopped at teardown; server.logs[url] is the log file
     (stdout and stderr), in tmp_path."""
+    yield from _servers(tmp_path)
+
+
+@pytest.fixture(scope='module')
+def server_module(tmp_path_factory):
+    "server, for the tests of one file"
+    yield from _servers(tmp_path_factory.mktemp('server'))
+
+
+def _servers(tmp_path):
     started = []
 
     def start(config, database, workers=0, log_level=None):

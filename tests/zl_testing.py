@@ -20,7 +20,7 @@ BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 SAO = ROOT / '.sao' / 'package'
 # The top module: activating it activates the others.
-MODULE = 'zl_reservation'
+MODULE = 'zl_gate'
 ADMIN_PASSWORD = 'admin-test-2026'
 
 
@@ -60,7 +60,8 @@ def trytond_admin(config, database, *args):
 
 
 def create_database(config, database):
-    """Initialise database with zl_ticket_core and Chinese translations."""
+    """Initialise database with the product (zl_gate and the modules it
+    depends on) and Chinese translations."""
     trytond_admin(config, database, '--all', '-u', MODULE,
         '--activate-dependencies', '-l', 'zh_CN',
         '--email', 'admin@example.com')

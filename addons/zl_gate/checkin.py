@@ -90,6 +90,8 @@ class Checkin(EngineOwnedMixin, ModelSQL, ModelView):
                     (t.scanned_at, Index.Range())),
                 Index(t, (t.date, Index.Range()),
                     (t.device, Index.Equality())),
+                # The entry board counts per session.
+                Index(t, (t.slot, Index.Equality())),
                 })
         cls._order = [('scanned_at', 'DESC'), ('id', 'DESC')]
 

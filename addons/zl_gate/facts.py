@@ -134,7 +134,7 @@ def histories(pass_ids):
     cursor.execute(*query)
     last = dict(cursor)
     for pass_id, when in last.items():
-        cursor.execute(*c.select(Count(Literal('*')),
+        cursor.execute(*c.select(Count(c.id),
                 where=(c.pass_ == pass_id) & (c.kind == 'rescan')
                 & (c.result == 'ok') & (c.scanned_at > when)))
         result[pass_id] = decision.History(to_site(when), cursor.fetchone()[0])

@@ -87,7 +87,19 @@ facts['manual_menus'] = [
     for module, fs_id in [
         ('zl_ticket_core', 'menu_system'),
         ('zl_reservation', 'menu_reservation'),
+        ('zl_gate', 'menu_gate'),
         ]]
+Checkin = Model.get('zl.gate.checkin')
+facts['checkins'] = sorted(
+    (c.device.code, c.result, c.reason or '') for c in Checkin.find([]))
+
+# The gate operator's data scope: the first floor's gates (检票设备).
+proteus_config.set_trytond(
+    config.database_name, user='gateop', config_file=config.config_file)
+Device = Model.get('zl.gate.device')
+Checkin = Model.get('zl.gate.checkin')
+facts['operator_devices'] = sorted(d.code for d in Device.find([]))
+facts['operator_checkins'] = len(Checkin.find([]))
 print(json.dumps(facts))
 '''
 
@@ -154,9 +166,22 @@ def test_platform_admin_sees_the_manual_menus_only(demo):
     assert set(facts['manual_menus']) <= set(facts['r01_top_menus'])
 
 
+def test_gates_scans_and_the_operator_scope(demo):
+    "检票设置: the gates, the scans made at 一楼闸机入口, the operator's scope"
+    out, facts = demo
+    assert 'gate-g01' in out
+    assert facts['checkins'], facts
+    assert {c[0] for c in facts['checkins']} == {'G01'}
+    # A forged code among the scans; every refusal has its reason.
+    assert ['G01', 'rejected', 'invalid'] in facts['checkins']
+    assert all(r == 'ok' or reason for _, r, reason in facts['checkins'])
+    assert facts['operator_devices'] == ['G01', 'G02']
+    assert facts['operator_checkins'] == len(facts['checkins'])
+
+
 def test_demo_prints_the_logins(demo):
     out, _ = demo
-    for login in ['manager', 'ticketmgr', 'seller01', 'auditor']:
+    for login in ['manager', 'ticketmgr', 'seller01', 'auditor', 'gateop']:
         assert login in out
     assert "售罄" in out or "sold out" in out
 

@@ -2,6 +2,7 @@
 one pass at once, a device that may call the gate methods and nothing
 else, a device disabled mid-session, and bad input that changes nothing."""
 import json
+import logging
 import threading
 import urllib.error
 import uuid
@@ -98,7 +99,9 @@ def gates(pg_template, tmp_path_factory):
 @pytest.fixture(scope='module')
 def site(gates, server_module):
     config, name, ids = gates
-    url = server_module(config, name, workers=2)
+    # INFO: Tryton logs every call with its arguments (cut to 17
+    # characters): the test of ID cards reads that log.
+    url = server_module(config, name, workers=2, log_level=logging.INFO)
     return url, name, ids
 
 
@@ -196,8 +199,12 @@ def test_id_card_online_and_logs(site, server_module):
     url, db, ids = site
     session = gate_session(url, db, 2)
     number = resident_id(15)  # the 15th visitor of the single tickets
-    answer = redeem(url, db, session, number)
+    answer = redeem(url, db, session, number, app_version='gate-2.1.0')
     assert answer['result'] == 'ok', answer
+    with psycopg.connect(dbname=db) as conn:
+        version, = conn.execute("SELECT app_version FROM zl_gate_device "
+            "WHERE code = 'G2'").fetchone()
+    assert version == 'gate-2.1.0'
     assert redeem(url, db, session, number)['reason'] == 'already_used'
     log = server_module.logs[url].read_text()
     assert number[:14] not in log

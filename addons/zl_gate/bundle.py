@@ -162,7 +162,7 @@ class OfflineService:
                 counts['duplicates'] += 1
                 continue
             pass_id = scan['pass']
-            if scan['code'] is not None:
+            if scan['code'] is not None:  # the code, not what it claims
                 try:
                     pass_id = passcode.verify(
                         scan['code'], PassKey.public_keys()).pass_id
@@ -230,7 +230,9 @@ def upload_item(scan):
                     or len(code) > 256))
             or (pass_id is not None and (isinstance(pass_id, bool)
                     or not isinstance(pass_id, int) or pass_id <= 0))
-            or (code is None and pass_id is None)
+            # An ok names its pass; a refusal may name none (a forged code
+            # the gate did not keep, an ID card without a pass).
+            or (result == 'ok' and code is None and pass_id is None)
             or result not in {'ok', 'rejected'}
             or (result == 'ok' and kind not in {'entry', 'rescan', 'exit'})
             or (result == 'rejected' and reason not in decision.REASONS)

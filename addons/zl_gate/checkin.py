@@ -1,7 +1,10 @@
 # This file is part of zhonglian-ticketing. See README.md for the licence.
 """Check-in records (检票记录): every scan, admitted or not."""
+import json
+
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.modules.zl_reservation.engine import EngineOwnedMixin
+from trytond.transaction import Transaction
 
 from .decision import REASONS
 
@@ -94,6 +97,17 @@ class Checkin(EngineOwnedMixin, ModelSQL, ModelView):
                 Index(t, (t.slot, Index.Equality())),
                 })
         cls._order = [('scanned_at', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def first_answer(cls, device_id, scan_id):
+        "The answer the device's scan scan_id got, or None"
+        t = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*t.select(t.answer,
+                where=(t.device == device_id) & (t.scan_id == scan_id),
+                limit=1))
+        row = cursor.fetchone()
+        return json.loads(row[0]) if row else None
 
     def get_rec_name(self, name):
         return '%s %s' % (self.device.rec_name, self.scan_id)

@@ -58,6 +58,16 @@ PASS_COLUMNS = [
     'validity', 'booked_at', 'visitor']
 
 
+def pass_ids(where):
+    "Ids of the passes matching where(pass table)"
+    pool = Pool()
+    Pass = pool.get('zl.pass')
+    p = Pass.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*p.select(p.id, where=where(p), order_by=p.id))
+    return [r[0] for r in cursor]
+
+
 def pass_rows(where, extra=()):
     """Rows (dicts) of the passes matching where(pass table), with what
     the decision and the answer need from their ticket, session,

@@ -75,7 +75,11 @@ def scan_options(scan):
     scanned_at = scan.get('scanned_at')
     if scanned_at is not None:
         scanned_at = parse_time(scanned_at)
-    return scan_id, scanned_at, dry_run
+    app_version = scan.get('app_version')
+    if app_version is not None and (not isinstance(app_version, str)
+            or not _SCAN_ID.fullmatch(app_version)):
+        raise refusal('invalid_request')
+    return scan_id, scanned_at, dry_run, app_version
 
 
 def parse_time(value):
@@ -110,7 +114,7 @@ class GateService:
         if len(args) not in {1, 2}:
             raise refusal('invalid_request')
         code = args[0]
-        scan_id, scanned_at, dry_run = scan_options(
+        scan_id, scanned_at, dry_run, app_version = scan_options(
             args[1] if len(args) == 2 else None)
         if not isinstance(code, str):
             raise refusal('invalid_request')
@@ -120,6 +124,8 @@ class GateService:
         if scanned_at and abs(scanned_at - now) > MAX_SCAN_SKEW:
             raise refusal('clock_skew', server_time=now.isoformat(
                     timespec='seconds'))
+        if app_version:
+            cls._seen(device, app_version)
         return decide(cls._redeem, device, code, scan_id, dry_run, now)
 
     @classmethod
@@ -128,12 +134,9 @@ class GateService:
         Checkin = pool.get('zl.gate.checkin')
         if not dry_run:
             advisory_lock([lock_key('gate-scan', device_id, scan_id)])
-            known = Checkin.search([
-                    ('device', '=', device_id),
-                    ('scan_id', '=', scan_id),
-                    ], limit=1)
-            if known:
-                return json.loads(known[0].answer)
+            known = Checkin.first_answer(device_id, scan_id)
+            if known is not None:
+                return known
         result, row, uses_left = cls._scan(device_id, code, now, dry_run)
         answer = facts.answer(result, scan_id, row, uses_left,
             dry_run=dry_run)
@@ -156,27 +159,28 @@ class GateService:
         if is_id_number(code):
             digest = identity.id_digest(
                 Configuration.get_id_secret(), 'resident_id', code)
-            rows = facts.pass_rows(
+            ids = facts.pass_ids(
                 lambda p: (p.id_digest == digest) & (p.date == now.date()))
-            if not rows:
-                return decision.rejected('unknown'), None, None
+            payload = None
         else:
             try:
                 payload = passcode.verify(code, PassKey.public_keys())
             except passcode.InvalidCode:
                 return decision.rejected('invalid'), None, None
-            rows = facts.pass_rows(lambda p: p.id == payload.pass_id)
-            if not rows:
-                return decision.rejected('unknown'), None, None
-            if (rows[0]['ticket'], rows[0]['slot'], rows[0]['date']) != (
-                    payload.ticket_id, payload.slot_id, payload.date):
-                # Genuine but not this pass's facts (zl.pass.from_code).
-                return decision.rejected('invalid'), None, None
-        ids = [r['id'] for r in rows]
+            ids = [payload.pass_id]
+        if not ids:
+            return decision.rejected('unknown'), None, None
         # One gate at a time per pass: the facts below are the last
         # committed ones (READ COMMITTED) and stay so until we commit.
         advisory_lock([lock_key('gate-pass', i) for i in ids])
         rows = facts.pass_rows(lambda p: p.id.in_(ids))
+        if not rows:
+            return decision.rejected('unknown'), None, None
+        if payload and (rows[0]['ticket'], rows[0]['slot'],
+                rows[0]['date']) != (
+                payload.ticket_id, payload.slot_id, payload.date):
+            # Genuine but not this pass's facts (zl.pass.from_code).
+            return decision.rejected('invalid'), None, None
         device = facts.device_facts(device_id)
         history = facts.histories(ids)
         decided = []
@@ -216,7 +220,10 @@ class GateService:
                 c.mode, c.annulled, c.conflict, c.answer, c.create_uid,
                 c.create_date], [[
                     device_id, row and row['id'], row and row['ticket'],
-                    row and row['slot'], when.date(), facts.to_utc(when),
+                    row and row['slot'], when.date(),
+                    # Whole seconds: sao's date-time widgets drop the
+                    # rest, and would then take the record as changed.
+                    facts.to_utc(when).replace(microsecond=0),
                     result.kind if result.ok else None, result.result,
                     result.reason, admits, consumed, scan_id, mode, False,
                     conflict, json.dumps(answer, ensure_ascii=False), user,
@@ -224,11 +231,17 @@ class GateService:
         return checkin_id
 
     @classmethod
-    def _seen(cls, device_id):
-        "Last seen, written at most once a minute (the device's own row)"
+    def _seen(cls, device_id, app_version=None):
+        """Last seen, written at most once a minute (the device's own
+        row), and the version of the gate's software when it says it"""
         cursor = Transaction().connection.cursor()
         d = cls.__table__()
-        now = dt.datetime.utcnow()
+        now = dt.datetime.utcnow().replace(microsecond=0)
+        if app_version:
+            cursor.execute(*d.update([d.app_version], [app_version],
+                    where=(d.id == device_id)
+                    & ((d.app_version == None)  # noqa: E711
+                        | (d.app_version != app_version))))
         cursor.execute(*d.update([d.last_seen], [now],
                 where=(d.id == device_id) & (
                     (d.last_seen == None)  # noqa: E711

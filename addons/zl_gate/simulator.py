@@ -135,6 +135,10 @@ class GateClient:
 
 def line(answer):
     "One line for a decision; never the code or ID number scanned"
+    if 'error' in answer:  # a coded refusal to decide (doc/gate.md)
+        error = answer['error']
+        return '\t'.join(['error', str(error.get('code')),
+                ' '.join(str(error.get('message') or '').split())])
     return '\t'.join([answer['result'], answer.get('reason') or '-',
             ' '.join((answer.get('message') or '').split()),
             answer.get('attention_text') or ''])
@@ -184,6 +188,9 @@ def sync(args, stdin, stdout):
         for i in range(0, len(pending), UPLOAD_BATCH):
             batch = pending[i:i + UPLOAD_BATCH]
             counts = client.upload_offline(batch) or {}
+            if 'error' in counts:
+                # Nothing of the batch was stored: keep it for next time.
+                raise GateError('upload refused: %s' % line(counts))
             gate.mark_uploaded([s['scan_id'] for s in batch])
             for key in totals:
                 totals[key] += counts.get(key, 0)

@@ -31,6 +31,7 @@ class PassKey(AuditMixin, ModelSQL, ModelView):
     private_key = fields.Binary("Private Key", required=True, readonly=True)
 
     _signing_cache = Cache('zl.pass.key.signing', context=False)
+    _public_cache = Cache('zl.pass.key.public', context=False)
     # Derived secrets per (database, purpose): the first key never changes.
     _secrets = {}
 
@@ -107,13 +108,18 @@ class PassKey(AuditMixin, ModelSQL, ModelView):
     def on_modification(cls, mode, keys, field_names=None):
         super().on_modification(mode, keys, field_names=field_names)
         cls._signing_cache.clear()
+        cls._public_cache.clear()
         cls._secrets.clear()
 
     @classmethod
     @without_check_access
     def public_keys(cls):
-        "{key_id: raw public key} of every key, for verification"
-        return {k.key_id: bytes(k.public_key) for k in cls.search([])}
+        "{key_id: raw public key} of every key, for verification, cached"
+        keys = cls._public_cache.get(None)
+        if keys is None:
+            keys = {k.key_id: bytes(k.public_key) for k in cls.search([])}
+            cls._public_cache.set(None, keys)
+        return keys
 
     @classmethod
     @ModelView.button

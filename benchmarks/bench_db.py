@@ -101,12 +101,18 @@ def pg(database='postgres', **kw):
     return psycopg.connect('postgresql:///', dbname=database, **kw)
 
 
-def create(workdir, database, users):
+def new_database(workdir, database, module=MODULE):
+    "CREATE DATABASE with module activated; the trytond.conf to serve it"
     config = write_config(workdir / 'trytond.conf', 'postgresql:///')
     with pg(autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{database}"')
-    trytond_admin(config, database, '--all', '-u', MODULE,
+    trytond_admin(config, database, '--all', '-u', module,
         '--activate-dependencies', '--email', 'admin@example.com')
+    return config
+
+
+def create(workdir, database, users):
+    config = new_database(workdir, database)
     code = (f'LOGIN, PASSWORD, USERS = {LOGIN!r}, {PASSWORD!r}, {users}\n'
         f'BIG, SESSIONS = {BIG}, {SESSIONS}\n'
         f'CAPACITY = {SOLD_OUT["capacity"]}\n' + SETUP)

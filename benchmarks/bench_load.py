@@ -123,6 +123,42 @@ def fire(n, work, duration, attempts):
     return time.perf_counter() - start, [r for rs in results for r in rs]
 
 
+def fire_open(schedule, work):
+    """Open loop: schedule is one list of planned offsets (s, ascending)
+    per sender thread; each call work(thread, i) goes out at its planned
+    time whatever the earlier answers, or at once when the sender is late.
+    Return (elapsed, [(latency from the planned time, outcome)], [service
+    times from the actual send]): queueing shows in the first latency."""
+    results = [[] for _ in schedule]
+    services = [[] for _ in schedule]
+    barrier = threading.Barrier(len(schedule) + 1)
+    start = [0.0]
+
+    def loop(k):
+        barrier.wait()
+        for i, offset in enumerate(schedule[k]):
+            planned = start[0] + offset
+            delay = planned - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            sent = time.perf_counter()
+            outcome = work(k, i)
+            done = time.perf_counter()
+            results[k].append((done - planned, outcome))
+            services[k].append(done - sent)
+
+    threads = [threading.Thread(target=loop, args=(k,))
+        for k in range(len(schedule))]
+    for thread in threads:
+        thread.start()
+    start[0] = time.perf_counter() + 0.5  # every sender waits at its sleep
+    barrier.wait()
+    for thread in threads:
+        thread.join()
+    return (time.perf_counter() - start[0],
+        [r for rs in results for r in rs], [s for ss in services for s in ss])
+
+
 class Bench:
     "Runs bookings against the server, optionally under py-spy"
 

@@ -166,3 +166,38 @@ class CPU:
         return (time.perf_counter(), cpu_ticks(workers),
             cpu_ticks(postgres_pids(self.database)),
             usage.ru_utime + usage.ru_stime, machine_busy())
+
+
+def profiled_app(environ, start_response):
+    """trytond's WSGI app with one worker under cProfile: serve it with
+    `--app bench_server:profiled_app`, benchmarks/ on PYTHONPATH and
+    ZL_BENCH_PROFILE=DIR. The first worker to serve a request claims
+    DIR/claimed and writes DIR/worker.prof every 200 requests; the others
+    serve unprofiled (load with pstats)."""
+    from trytond.application import app
+    if _profile['state'] is None:
+        directory = Path(os.environ['ZL_BENCH_PROFILE'])
+        try:
+            os.close(os.open(directory / 'claimed',
+                    os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            _profile['state'] = False
+        else:
+            import cProfile
+            _profile.update(state=cProfile.Profile(), requests=0,
+                path=directory / 'worker.prof')
+    profile = _profile['state']
+    if not profile:
+        return app(environ, start_response)
+    profile.enable()
+    try:
+        # The body is built before the call returns (Werkzeug responses).
+        return list(app(environ, start_response))
+    finally:
+        profile.disable()
+        _profile['requests'] += 1
+        if _profile['requests'] % 200 == 0:
+            profile.dump_stats(_profile['path'])
+
+
+_profile = {'state': None}

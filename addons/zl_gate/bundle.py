@@ -16,7 +16,6 @@ from sql.conditionals import Coalesce
 from trytond.modules.zl_reservation import passcode
 from trytond.modules.zl_reservation.engine import (
     advisory_lock,
-    decide,
     lock_key,
 )
 from trytond.modules.zl_reservation.pass_ import REVOKED
@@ -24,7 +23,7 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 from . import decision, facts
-from .gate import _SCAN_ID, gate_method, parse_time, refusal
+from .gate import _SCAN_ID, decide_scan, gate_method, parse_time, refusal
 
 FORMAT = 1
 MAX_UPLOAD = 1000
@@ -88,7 +87,7 @@ class OfflineService:
                 where &= Coalesce(p.write_date, p.create_date) > since
             return where
         rows = facts.pass_rows(changed, extra=['day_digest'])
-        history = facts.histories([r['id'] for r in rows])
+        history = facts.histories(changed)
         revoked = Pass.search([
                 ('date', '>=', today),
                 ('state', 'in', list(REVOKED)),
@@ -125,7 +124,8 @@ class OfflineService:
                     'checkin_start': s.session.checkin_start.isoformat(),
                     'checkin_end': s.session.checkin_end.isoformat(),
                     } for s in slots],
-            'passes': [bundle_pass(r, history[r['id']]) for r in rows],
+            'passes': [bundle_pass(r, history.get(r['id'], decision.History()))
+                for r in rows],
             'revoked': [p.id for p in revoked],
             'revoked_states': {str(p.id): p.state for p in revoked},
             'id_keys': {today.isoformat(): Pass.day_key(today).hex()},
@@ -143,7 +143,7 @@ class OfflineService:
             raise refusal('invalid_request')
         scans = [upload_item(s) for s in args[0]]
         cls._seen(device)
-        return decide(cls._upload, device, scans)
+        return decide_scan(cls._upload, device, scans)
 
     @classmethod
     def _upload(cls, device_id, scans):
@@ -153,21 +153,25 @@ class OfflineService:
         PassKey = pool.get('zl.pass.key')
         device = facts.device_facts(device_id)
         counts = {'stored': 0, 'duplicates': 0, 'conflicts': 0}
+        keys = PassKey.public_keys()
         for scan in scans:
-            advisory_lock([lock_key('gate-scan', device_id, scan['scan_id'])])
-            if Checkin.search([
-                        ('device', '=', device_id),
-                        ('scan_id', '=', scan['scan_id']),
-                        ], limit=1):
+            if scan['code'] is not None:  # the code, not what it claims
+                try:
+                    scan['pass'] = passcode.verify(
+                        scan['code'], keys).pass_id
+                except passcode.InvalidCode:
+                    scan['pass'] = None
+        # Every lock of the batch at once, in one order: two gates
+        # uploading passes in different orders never deadlock.
+        advisory_lock(
+            [lock_key('gate-scan', device_id, s['scan_id']) for s in scans]
+            + [lock_key('gate-pass', s['pass']) for s in scans
+                if s['pass']])
+        for scan in scans:
+            if Checkin.first_answer(device_id, scan['scan_id']) is not None:
                 counts['duplicates'] += 1
                 continue
             pass_id = scan['pass']
-            if scan['code'] is not None:  # the code, not what it claims
-                try:
-                    pass_id = passcode.verify(
-                        scan['code'], PassKey.public_keys()).pass_id
-                except passcode.InvalidCode:
-                    pass_id = None
             rows = (facts.pass_rows(lambda p: p.id == pass_id)
                 if pass_id else [])
             row = rows[0] if rows else None
@@ -181,7 +185,6 @@ class OfflineService:
                 result = decision.rejected('unknown')
             conflict = False
             if result.ok and result.consume and not scan['annulled']:
-                advisory_lock([lock_key('gate-pass', row['id'])])
                 if Pass.consume(row['id']) is None:
                     conflict = True
                     counts['conflicts'] += 1

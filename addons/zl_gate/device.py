@@ -16,6 +16,7 @@ from trytond.pool import Pool
 from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 
+from . import facts
 from .bundle import OfflineService
 from .gate import GateService
 
@@ -142,6 +143,7 @@ class Device(
     @classmethod
     def on_modification(cls, mode, devices, field_names=None):
         super().on_modification(mode, devices, field_names=field_names)
+        facts.forget_devices()
         if mode == 'write' and (
                 field_names is None or 'active' in field_names):
             pool = Pool()
@@ -205,3 +207,8 @@ class DeviceTicket(ModelSQL):
         'zl.gate.device', "Device", required=True, ondelete='CASCADE')
     ticket = fields.Many2One(
         'zl.ticket', "Ticket", required=True, ondelete='CASCADE')
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        facts.forget_devices()

@@ -9,6 +9,7 @@ from sql import Literal
 from sql.aggregate import Count, Max
 
 from trytond import backend
+from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.pool import Pool
 from trytond.tools import sqlite_apply_types
@@ -36,8 +37,15 @@ def to_site(utc_time):
         site_zone()).replace(tzinfo=None)
 
 
+_device_cache = Cache('zl.gate.device.facts', context=False)
+
+
 def device_facts(device_id):
-    "decision.Device of device_id"
+    """decision.Device of device_id, cached (every scan needs it; a change
+    of the device or its tickets clears it: Device.on_modification)"""
+    facts = _device_cache.get(device_id)
+    if facts is not None:
+        return facts
     pool = Pool()
     Device = pool.get('zl.gate.device')
     DeviceTicket = pool.get('zl.gate.device-zl.ticket')
@@ -47,8 +55,14 @@ def device_facts(device_id):
             d.tolerance_after, where=d.id == device_id))
     direction, before, after = cursor.fetchone()
     cursor.execute(*dt_.select(dt_.ticket, where=dt_.device == device_id))
-    return decision.Device(device_id, direction,
+    facts = decision.Device(device_id, direction,
         frozenset(r[0] for r in cursor), before or 0, after or 0)
+    _device_cache.set(device_id, facts)
+    return facts
+
+
+def forget_devices():
+    _device_cache.clear()
 
 
 PASS_COLUMNS = [
@@ -125,29 +139,38 @@ def pass_facts(row):
             row['rescan_count'] or 0, row['rescan_interval'] or 0))
 
 
-def histories(pass_ids):
-    """{pass id: decision.History} from the check-in records: the last
-    entry that spent a use (not annulled) and the re-scans since"""
+def histories(where):
+    """{pass id: decision.History} of the passes matching where(pass
+    table), from the check-in records: the last entry that spent a use
+    (not annulled) and the re-scans since.  Two grouped queries, whatever
+    the number of passes (a bundle holds tens of thousands)."""
     pool = Pool()
     Checkin = pool.get('zl.gate.checkin')
-    c = Checkin.__table__()
+    Pass = pool.get('zl.pass')
+    c, p = Checkin.__table__(), Pass.__table__()
     cursor = Transaction().connection.cursor()
-    result = {i: decision.History() for i in pass_ids}
-    if not pass_ids:
-        return result
-    query = c.select(c.pass_.as_('pass_'), Max(c.scanned_at).as_('last'),
-        where=c.pass_.in_(list(pass_ids)) & (c.consumed == Literal(True))
-        & (c.annulled == Literal(False)),
-        group_by=[c.pass_])
+
+    def last_entries():
+        return c.join(p, condition=p.id == c.pass_).select(
+            c.pass_.as_('pass_'), Max(c.scanned_at).as_('last'),
+            where=where(p) & (c.consumed == Literal(True))
+            & (c.annulled == Literal(False)),
+            group_by=[c.pass_])
+    query = last_entries()
     if backend.name == 'sqlite':
         sqlite_apply_types(query, [None, 'TIMESTAMP'])
     cursor.execute(*query)
-    last = dict(cursor)
-    for pass_id, when in last.items():
-        cursor.execute(*c.select(Count(c.id),
-                where=(c.pass_ == pass_id) & (c.kind == 'rescan')
-                & (c.result == 'ok') & (c.scanned_at > when)))
-        result[pass_id] = decision.History(to_site(when), cursor.fetchone()[0])
+    result = {i: decision.History(to_site(when)) for i, when in cursor}
+    if not result:
+        return result
+    r, last = Checkin.__table__(), last_entries()
+    cursor.execute(*r.join(last, condition=last.pass_ == r.pass_).select(
+            r.pass_, Count(r.id),
+            where=(r.kind == 'rescan') & (r.result == 'ok')
+            & (r.scanned_at > last.last),
+            group_by=[r.pass_]))
+    for pass_id, count in cursor:
+        result[pass_id] = result[pass_id]._replace(rescans=count)
     return result
 
 

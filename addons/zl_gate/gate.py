@@ -3,8 +3,9 @@
 offline_bundle and upload_offline are in bundle.py).
 
 A device calls them with its own account (doc/gate.md).  Each scan is one
-decision in its own READ COMMITTED transaction (engine.decide): an
-advisory lock on the pass serialises the gates scanning it, the facts are
+decision in a READ COMMITTED transaction (the RPC's own, see gate_method;
+else engine.decide's): an advisory lock on the pass serialises the gates
+scanning it, the facts are
 read after the lock, decision.decide rules, and the use is spent by the
 pass's conditional update (zl.pass.consume) — so eight gates scanning one
 single-use pass at once admit it once.  Every scan is recorded with its
@@ -14,8 +15,10 @@ import datetime as dt
 import functools
 import json
 import re
+import time
 import uuid
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.modules.zl_reservation import identity, passcode
 from trytond.modules.zl_reservation.engine import (
@@ -32,6 +35,9 @@ from . import decision, facts
 from .exceptions import GateError
 
 MAX_CODE = 256
+# (database, device id): when this process last wrote the device's
+# last_seen (monotonic seconds); saves a write per scan.
+_SEEN = {}
 _SCAN_ID = re.compile(r'[A-Za-z0-9_.:-]{1,64}')
 # How far a device's scanned_at may be from the server's clock online.
 MAX_SCAN_SKEW = dt.timedelta(minutes=10)
@@ -44,18 +50,46 @@ def refusal(code, **kwargs):
 def gate_method(func):
     """A gate RPC: only an active device's account may call it; a coded
     refusal answers {'error': {'code', 'message'}} after rolling back,
-    never a traceback"""
+    never a traceback.
+
+    On PostgreSQL the RPC's own transaction, still idle when the method
+    starts, is turned READ COMMITTED and decides (see the module's
+    docstring): one transaction and one connection per scan instead of
+    two.  Tryton sets the level again on every connection it hands out."""
     @functools.wraps(func)
     def wrapper(cls, *args):
+        transaction = Transaction()
+        here = _read_committed(transaction)
         try:
             device = cls.calling_device()
             if device is None:
                 raise refusal('forbidden')
-            with without_check_access():
+            with without_check_access(), \
+                    transaction.set_context(_zl_gate_here=here):
                 return func(cls, device, *args)
         except GateError as error:
             raise ReturnError(error.code, error.message)
     return wrapper
+
+
+def _read_committed(transaction):
+    "Turn the idle transaction READ COMMITTED; whether it was done"
+    if backend.name != 'postgresql' or transaction.readonly:
+        return False
+    import psycopg
+    connection = transaction.connection
+    if connection.info.transaction_status != (
+            psycopg.pq.TransactionStatus.IDLE):
+        return False
+    connection.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
+    return True
+
+
+def decide_scan(func, *args):
+    "Run a gate decision in the RPC's transaction when it could, else alone"
+    if Transaction().context.get('_zl_gate_here'):
+        return func(*args)
+    return decide(func, *args)
 
 
 def scan_options(scan):
@@ -126,18 +160,27 @@ class GateService:
                     timespec='seconds'))
         if app_version:
             cls._seen(device, app_version)
-        return decide(cls._redeem, device, code, scan_id, dry_run, now)
+        return decide_scan(
+            cls._redeem, device, code, scan_id, dry_run, now)
 
     @classmethod
     def _redeem(cls, device_id, code, scan_id, dry_run, now):
         pool = Pool()
         Checkin = pool.get('zl.gate.checkin')
+        found, ids, payload = cls._find(code, now)
+        # One statement takes the scan's lock (the same scan id twice) and
+        # the passes' (one gate at a time per pass: the facts read below
+        # are the last committed ones, READ COMMITTED, and stay so until
+        # the commit).
+        advisory_lock([lock_key('gate-pass', i) for i in ids]
+            + ([] if dry_run else [lock_key('gate-scan', device_id, scan_id)]))
         if not dry_run:
-            advisory_lock([lock_key('gate-scan', device_id, scan_id)])
             known = Checkin.first_answer(device_id, scan_id)
             if known is not None:
                 return known
-        result, row, uses_left = cls._scan(device_id, code, now, dry_run)
+        if found is None:
+            found = cls._scan(device_id, ids, payload, now, dry_run)
+        result, row, uses_left = found
         answer = facts.answer(result, scan_id, row, uses_left,
             dry_run=dry_run)
         if not dry_run:
@@ -147,14 +190,14 @@ class GateService:
         return answer
 
     @classmethod
-    def _scan(cls, device_id, code, now, dry_run):
-        "(Decision, pass row or None, uses left after it)"
+    def _find(cls, code, now):
+        """(a decision already known or None, the ids of the passes the
+        code or ID number stands for, the code's payload)"""
         pool = Pool()
-        Pass = pool.get('zl.pass')
         PassKey = pool.get('zl.pass.key')
         Configuration = pool.get('zl.reservation.configuration')
         if len(code) > MAX_CODE:
-            return decision.rejected('invalid'), None, None
+            return (decision.rejected('invalid'), None, None), [], None
         code = code.strip()
         if is_id_number(code):
             digest = identity.id_digest(
@@ -166,13 +209,17 @@ class GateService:
             try:
                 payload = passcode.verify(code, PassKey.public_keys())
             except passcode.InvalidCode:
-                return decision.rejected('invalid'), None, None
+                return (decision.rejected('invalid'), None, None), [], None
             ids = [payload.pass_id]
         if not ids:
-            return decision.rejected('unknown'), None, None
-        # One gate at a time per pass: the facts below are the last
-        # committed ones (READ COMMITTED) and stay so until we commit.
-        advisory_lock([lock_key('gate-pass', i) for i in ids])
+            return (decision.rejected('unknown'), None, None), [], None
+        return None, ids, payload
+
+    @classmethod
+    def _scan(cls, device_id, ids, payload, now, dry_run):
+        "(Decision, pass row or None, uses left after it)"
+        pool = Pool()
+        Pass = pool.get('zl.pass')
         rows = facts.pass_rows(lambda p: p.id.in_(ids))
         if not rows:
             return decision.rejected('unknown'), None, None
@@ -182,12 +229,15 @@ class GateService:
             # Genuine but not this pass's facts (zl.pass.from_code).
             return decision.rejected('invalid'), None, None
         device = facts.device_facts(device_id)
-        history = facts.histories(ids)
+        # Only a re-scan interval makes the history matter.
+        rescanned = [r['id'] for r in rows if r['rescan_interval']]
+        history = facts.histories(
+            lambda p: p.id.in_(rescanned)) if rescanned else {}
         decided = []
         for row in rows:
             pass_, ticket = facts.pass_facts(row)
-            result = decision.decide(
-                pass_, ticket, device, history[row['id']], now)
+            result = decision.decide(pass_, ticket, device,
+                history.get(row['id'], decision.History()), now)
             if result.ok:
                 uses_left = row['uses_left']
                 if result.consume and not dry_run:
@@ -234,6 +284,11 @@ class GateService:
     def _seen(cls, device_id, app_version=None):
         """Last seen, written at most once a minute (the device's own
         row), and the version of the gate's software when it says it"""
+        moment = time.monotonic()
+        key = (Transaction().database.name, device_id)
+        if not app_version and moment - _SEEN.get(key, -1e9) < 60:
+            return  # this process wrote it less than a minute ago
+        _SEEN[key] = moment
         cursor = Transaction().connection.cursor()
         d = cls.__table__()
         now = dt.datetime.utcnow().replace(microsecond=0)
@@ -255,7 +310,7 @@ class GateService:
         back"""
         if len(args) != 1 or not isinstance(args[0], str):
             raise refusal('invalid_request')
-        return decide(cls._annul, device, args[0])
+        return decide_scan(cls._annul, device, args[0])
 
     @classmethod
     def _annul(cls, device_id, scan_id):

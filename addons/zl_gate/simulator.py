@@ -119,7 +119,10 @@ class GateClient:
     def redeem(self, code, scan_id=None, dry_run=False):
         return self.call('redeem', code, {
                 'scan_id': scan_id or str(uuid.uuid4()),
-                'scanned_at': dt.datetime.now().isoformat(timespec='seconds'),
+                # With its offset: the server converts to the site's time
+                # (a gate's machine need not run in the site's zone).
+                'scanned_at': dt.datetime.now().astimezone().isoformat(
+                    timespec='seconds'),
                 'dry_run': bool(dry_run),
                 })
 

@@ -70,8 +70,10 @@ def advisory_lock(keys):
     if backend.name != 'postgresql' or not keys:
         return
     cursor = Transaction().connection.cursor()
-    for key in sorted(set(keys)):
-        cursor.execute('SELECT pg_advisory_xact_lock(%s)', (key,))
+    keys = sorted(set(keys))
+    # One statement: its calls run in the order written.
+    cursor.execute('SELECT %s' % ', '.join(
+            ['pg_advisory_xact_lock(%s)'] * len(keys)), keys)
 
 
 def decide(func, *args):

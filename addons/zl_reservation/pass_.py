@@ -6,6 +6,7 @@ import hmac
 from sql.conditionals import Case
 from sql.functions import CurrentTimestamp
 
+from trytond import backend
 from trytond.cache import Cache
 from trytond.model import Check, Index, ModelSQL, ModelView, Unique, fields
 from trytond.modules.zl_ticket_core.audit import AuditMixin
@@ -252,17 +253,23 @@ class Pass(EngineOwnedMixin, AuditMixin, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         p = cls.__table__()
         left = p.uses_left - 1
+        returning = backend.name == 'postgresql'
         cursor.execute(*p.update(
                 [p.uses_left, p.state, p.write_uid, p.write_date],
                 [left, Case((left == 0, 'used'), else_='valid'),
                     Transaction().user, CurrentTimestamp()],
                 where=(p.id == pass_id) & (p.uses_left > 0)
-                & p.state.in_(['valid', 'expired'])))
+                & p.state.in_(['valid', 'expired']),
+                # SQLite's RETURNING does not take the table's alias.
+                returning=[p.uses_left] if returning else None))
+        row = cursor.fetchone() if returning else None
         if cursor.rowcount != 1:
             return None
         forget(cls, [pass_id])
-        cursor.execute(*p.select(p.uses_left, where=p.id == pass_id))
-        return cursor.fetchone()[0]
+        if row is None:
+            cursor.execute(*p.select(p.uses_left, where=p.id == pass_id))
+            row = cursor.fetchone()
+        return row[0]
 
     @classmethod
     def give_back_use(cls, pass_id):

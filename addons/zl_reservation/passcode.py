@@ -3,6 +3,7 @@
 offline, holding only public keys"""
 import base64
 import datetime as dt
+import functools
 import io
 import re
 import struct
@@ -87,6 +88,12 @@ def decode(code):
     return _split(code)[2]
 
 
+@functools.lru_cache(maxsize=64)
+def _public_key(raw):
+    "The key object of raw public bytes (a gate verifies thousands a key)"
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
 def verify(code, public_keys):
     """Return the Payload of a code signed by public_keys[key_id]; keeping
     retired keys in the mapping keeps their passes valid"""
@@ -95,9 +102,8 @@ def verify(code, public_keys):
         public = public_keys[payload.key_id]
     except KeyError:
         raise InvalidCode(f'unknown key id {payload.key_id}') from None
-    key = Ed25519PublicKey.from_public_bytes(public)
     try:
-        key.verify(signature, signed)
+        _public_key(public).verify(signature, signed)
     except InvalidSignature:
         raise InvalidCode('bad pass code signature') from None
     return payload

@@ -3,8 +3,10 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
+import uuid
 from pathlib import Path
 
 # bench_db puts tests/ on the path for zl_testing.
@@ -128,6 +130,21 @@ def postgres_pids(database):
         if '[local]' not in title or f' {database} ' in title:
             found.append(pid)
     return found
+
+
+def begin_run(prefix):
+    """(database name, work folder, start time) of a benchmark run; warns
+    when other work keeps the machine busy (it would skew the figures)"""
+    database = f'zl_bench_{uuid.uuid4().hex[:8]}'
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    started = time.monotonic()
+    print(f'database {database}, logs in {workdir}', flush=True)
+    busy = machine_busy()
+    time.sleep(1)
+    if (busy := machine_busy() - busy) > 0.3:
+        print(f'warning: {busy:.1f} cores busy before the run: other work '
+            'will skew the figures (see column else)', flush=True)
+    return database, workdir, started
 
 
 def machine_busy():

@@ -15,14 +15,12 @@ Tryton floor and a sold-out slot. See benchmarks/README.md.
 import argparse
 import json
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from bench_db import SOLD_OUT, allocate, create, drop, oversold, pg
 from bench_load import Bench, Booker, raw
-from bench_server import Server, machine_busy
+from bench_server import Server, begin_run
 
 # Report -----------------------------------------------------------------
 
@@ -105,15 +103,7 @@ def main():
     warm_clients = 2 * args.workers * args.threads
     users = max(levels + [SOLD_OUT['clients'], warm_clients])
 
-    database = f'zl_bench_{uuid.uuid4().hex[:8]}'
-    workdir = Path(tempfile.mkdtemp(prefix='zl-bench-'))
-    started = time.monotonic()
-    print(f'database {database}, logs in {workdir}', flush=True)
-    busy = machine_busy()
-    time.sleep(1)
-    if (busy := machine_busy() - busy) > 0.3:
-        print(f'warning: {busy:.1f} cores busy before the run: other work '
-            'will skew the figures (see column else)', flush=True)
+    database, workdir, started = begin_run('zl-bench-')
     server = None
     try:
         config, info = create(workdir, database, users)

@@ -15,6 +15,7 @@ from trytond.pool import Pool
 from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction
 
+from . import answer as answer_
 from . import decision
 
 
@@ -176,10 +177,6 @@ def histories(where):
 
 # The answer ----------------------------------------------------------------
 
-def hhmm(value):
-    return value.strftime('%H:%M') if value else ''
-
-
 def mask_name(name):
     "张三 -> 张*: the gate screen faces the queue"
     if not name:
@@ -191,35 +188,13 @@ def message(code, **variables):
     return gettext('zl_gate.msg_gate_%s' % code, **variables)
 
 
-def answer(result, scan_id, row=None, uses_left=None, offline=False,
-        dry_run=False):
+def answer(result, scan_id, row=None, uses_left=None, dry_run=False):
     "The answer of doc/gate.md for a Decision (row: the pass, if known)"
-    variables = {
-        'valid_from': hhmm(result.valid_from),
-        'valid_until': hhmm(result.valid_until),
-        'date': row['date'].isoformat() if row else '',
-        'session': row['session'] if row else '',
-        'admits': row['admits'] if row else 1,
-        }
-    code = result.reason if not result.ok else result.kind
-    texts = [message('attention_%s' % f, **variables)
-        for f in result.attention]
-    return {
-        'result': result.result,
-        'reason': result.reason,
-        'message': message(code, **variables),
-        'kind': result.kind if result.ok else None,
-        'scan_id': scan_id,
-        'offline': offline,
-        'dry_run': dry_run,
-        'valid_from': (result.valid_from.isoformat()
-            if result.valid_from else None),
-        'valid_until': (result.valid_until.isoformat()
-            if result.valid_until else None),
-        'attention': bool(result.attention),
-        'attention_flags': list(result.attention),
-        'attention_text': '；'.join(texts),
-        'pass': {
+    values = answer_.variables(result, row['date'].isoformat(),
+        row['session'], row['admits']) if row else answer_.variables(result)
+    return answer_.build(result, scan_id,
+        lambda code: message(code, **values),
+        pass_={
             'id': row['id'],
             'ticket': {'id': row['ticket'], 'name': row['ticket_name']},
             'date': row['date'].isoformat(),
@@ -234,4 +209,4 @@ def answer(result, scan_id, row=None, uses_left=None, offline=False,
             'uses_left': (row['uses_left'] if uses_left is None
                 else uses_left),
             } if row else None,
-        }
+        dry_run=dry_run)

@@ -12,7 +12,7 @@ import datetime as dt
 import time
 import uuid
 
-from trytond.modules.zl_gate import decision
+from trytond.modules.zl_gate import answer, decision
 from trytond.modules.zl_gate.store import Store
 from trytond.modules.zl_reservation import identity, passcode
 
@@ -29,10 +29,6 @@ def _datetime(value):
 
 def _date(value):
     return dt.date.fromisoformat(value) if value else None
-
-
-def _hhmm(value):
-    return value.strftime('%H:%M') if value else ''
 
 
 def merge(previous, bundle):
@@ -319,41 +315,21 @@ def _answer(messages, result, scan_id, dry_run, facts=None, consume=False,
     "The answer of the contract, with the bundle's message templates"
     pass_ = facts['pass'] if facts else None
     slot = facts['slot'] if facts else {}
-    variables = collections.defaultdict(str, {
-        'valid_from': _hhmm(result.valid_from),
-        'valid_until': _hhmm(result.valid_until),
-        'date': pass_['date'] if pass_ else '',
-        'session': slot.get('session', ''),
-        'admits': (pass_.get('admits') or 1) if pass_ else 1,
-        })
+    variables = collections.defaultdict(str, answer.variables(result,
+            pass_['date'] if pass_ else '', slot.get('session', ''),
+            (pass_.get('admits') or 1) if pass_ else 1))
 
-    def text(key, default=''):
-        template = messages.get(key, default)
+    def text(key):
+        if key == result.reason and message is not None:
+            return message
+        default = messages.get('ok', '') if result.ok else result.reason
+        template = messages.get(key, default if key in {
+                result.kind, result.reason} else '')
         try:
             return template % variables
         except (TypeError, ValueError):  # a template without a mapping
             return template
-    if message is None:
-        key = result.kind if result.ok else result.reason
-        message = text(key, messages.get('ok', '')
-            if result.ok else result.reason)
-    return {
-        'result': result.result,
-        'reason': result.reason,
-        'message': message,
-        'kind': result.kind if result.ok else None,
-        'scan_id': scan_id,
-        'offline': True,
-        'dry_run': dry_run,
-        'valid_from': (result.valid_from.isoformat()
-            if result.valid_from else None),
-        'valid_until': (result.valid_until.isoformat()
-            if result.valid_until else None),
-        'attention': bool(result.attention),
-        'attention_flags': list(result.attention),
-        'attention_text': '；'.join(
-            text('attention_%s' % f) for f in result.attention),
-        'pass': {
+    return answer.build(result, scan_id, text, pass_={
             'id': pass_['id'],
             'ticket': {'id': pass_['ticket'],
                 'name': facts['ticket'].get('name')},
@@ -363,5 +339,4 @@ def _answer(messages, result, scan_id, dry_run, facts=None, consume=False,
             'visitor': pass_.get('visitor'),
             'admits': pass_.get('admits') or 1,
             'uses_left': facts['uses_left'] - bool(consume),
-            } if pass_ else None,
-        }
+            } if pass_ else None, offline=True, dry_run=dry_run)

@@ -70,12 +70,23 @@ PY
 echo "demo: loading sample data"
 "$BIN/python" scripts/demo_data.py -c "$CONF" -d "$DB"
 
+# WeChat's servers are not reachable here: the visitor API logs visitors
+# in through a local stand-in that answers as WeChat documents (小程序设置
+# points at it; demo_data.py set it up).
+"$BIN/zl-wechat-standin" --port 8921 >/dev/null 2>&1 &
+standin=$!
+trap 'rm -f "$passfile"; kill "$standin" 2>/dev/null || true' EXIT
+
 cat <<MSG
 
   Tryton back office:  http://127.0.0.1:8000/  (database: $DB)
   Administrator:       admin / $ADMIN_PASSWORD
   Other demo logins:   printed above by scripts/demo_data.py
+  Visitor API:         http://127.0.0.1:8000/$DB/zl_mp/v1/tickets
+                       (contract: /$DB/zl_mp/v1/openapi.json; log in with
+                       POST /$DB/zl_mp/v1/auth/wechat {"code": "ok:<name>"})
+  WeChat stand-in:     http://127.0.0.1:8921
   Stop with Ctrl+C.
 
 MSG
-exec "$BIN/trytond" -c "$CONF" -d "$DB"  # -d: load the pool up front
+"$BIN/trytond" -c "$CONF" -d "$DB"  # -d: load the pool up front

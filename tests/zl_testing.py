@@ -20,7 +20,7 @@ BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 SAO = ROOT / '.sao' / 'package'
 # The top module: activating it activates the others.
-MODULE = 'zl_gate'
+MODULE = 'zl_miniprogram'
 ADMIN_PASSWORD = 'admin-test-2026'
 
 

@@ -18,7 +18,6 @@ import re
 import time
 import uuid
 
-from trytond import backend
 from trytond.i18n import gettext
 from trytond.modules.zl_reservation import identity, passcode
 from trytond.modules.zl_reservation.engine import (
@@ -27,6 +26,7 @@ from trytond.modules.zl_reservation.engine import (
     decide,
     insert_rows,
     lock_key,
+    read_committed,
 )
 from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
@@ -59,7 +59,7 @@ def gate_method(func):
     @functools.wraps(func)
     def wrapper(cls, *args):
         transaction = Transaction()
-        here = _read_committed(transaction)
+        here = read_committed(transaction)
         try:
             device = cls.calling_device()
             if device is None:
@@ -70,19 +70,6 @@ def gate_method(func):
         except GateError as error:
             raise ReturnError(error.code, error.message)
     return wrapper
-
-
-def _read_committed(transaction):
-    "Turn the idle transaction READ COMMITTED; whether it was done"
-    if backend.name != 'postgresql' or transaction.readonly:
-        return False
-    import psycopg
-    connection = transaction.connection
-    if connection.info.transaction_status != (
-            psycopg.pq.TransactionStatus.IDLE):
-        return False
-    connection.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
-    return True
 
 
 def decide_scan(func, *args):

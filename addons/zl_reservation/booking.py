@@ -61,6 +61,10 @@ class Booking(
         "Quantity", required=True, readonly=True,
         help="People admitted: the visitors, or the group size.")
     idempotency_key = fields.Char("Idempotency Key", readonly=True)
+    origin = fields.Reference(
+        "Origin", selection='get_origins', readonly=True,
+        help="What the booking came through, as the server established "
+        "it (e.g. a promotion code).")
     passes = fields.One2Many('zl.pass', 'booking', "Passes", readonly=True)
     state = fields.Selection([
             ('confirmed', "Confirmed"),
@@ -110,6 +114,18 @@ class Booking(
     @classmethod
     def default_state(cls):
         return 'confirmed'
+
+    @classmethod
+    def _get_origins(cls):
+        "Models a booking may come through (modules add theirs)"
+        return []
+
+    @classmethod
+    def get_origins(cls):
+        pool = Pool()
+        IrModel = pool.get('ir.model')
+        return [(None, '')] + [
+            (m, IrModel.get_name(m)) for m in cls._get_origins()]
 
     def get_rec_name(self, name):
         return self.number or str(self.id)

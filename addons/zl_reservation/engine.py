@@ -76,6 +76,22 @@ def advisory_lock(keys):
             ['pg_advisory_xact_lock(%s)'] * len(keys)), keys)
 
 
+def read_committed(transaction):
+    """Turn an idle transaction READ COMMITTED and tell whether it was
+    done: a decision then runs in it (decide() with the context
+    _zl_decide) instead of a transaction and a connection of its own.
+    Tryton sets its level again on every connection it hands out."""
+    if backend.name != 'postgresql' or transaction.readonly:
+        return False
+    import psycopg
+    connection = transaction.connection
+    if connection.info.transaction_status != (
+            psycopg.pq.TransactionStatus.IDLE):
+        return False
+    connection.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
+    return True
+
+
 def decide(func, *args):
     """Run func(*args) as one decision and return its result.
 

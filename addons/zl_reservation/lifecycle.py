@@ -2,6 +2,7 @@
 """After booking: cancellation (places back at once, passes revoked) and
 the end of the session (passes expire, no-shows)."""
 import datetime as dt
+import json
 
 from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
@@ -73,7 +74,11 @@ class BookingLifecycle:
             Ticket.give_back_stock(booking.ticket.id, booking.quantity)
             passes = Pass.search([('booking', '=', booking.id)])
             Pass.write(passes, {'state': state})
-            cls.log([booking], 'transition', 'state:%s' % state)
+            # Who cancelled: the staff user, or the visitor account.
+            extra = {'changes': json.dumps(
+                    [['account', None, booking.account]],
+                    ensure_ascii=False)} if booking.account else {}
+            cls.log([booking], 'transition', 'state:%s' % state, **extra)
 
     # ------------------------------------------------------------------
     # After the session

@@ -49,7 +49,8 @@ class BookingService:
     __slots__ = ()
 
     @classmethod
-    def book(cls, request, seller, clerk=None, account=None, promotion=None):
+    def book(cls, request, seller, clerk=None, account=None, promotion=None,
+            origin=None, companions=None):
         """Book and return the booking as a dict (doc/api.md), or raise
         BookingError with the API's code.  Every path calls this.
 
@@ -59,9 +60,14 @@ class BookingService:
         scope), None when the server is the seller's own face (visitor
         API); account: the visitor account (per-user limit), established by
         the visitor's login; promotion: the hidden ticket a verified
-        promotion code opens."""
+        promotion code opens; origin: what the server established the
+        booking came through (e.g. 'zl.mp.promo,3'), recorded; companions:
+        the account's saved visitors by id ({id: {name, id_type, id_masked,
+        id_digest, phone}}), which a request visitor names as
+        {"companion": id} instead of giving an ID number."""
         return decide(
-            cls._book, request, seller, clerk, account, promotion)
+            cls._book, request, seller, clerk, account, promotion, origin,
+            companions or {})
 
     @classmethod
     @rpc_answer
@@ -77,7 +83,8 @@ class BookingService:
 
     @classmethod
     @without_check_access
-    def _book(cls, request, seller_id, clerk, account, promotion):
+    def _book(cls, request, seller_id, clerk, account, promotion, origin,
+            companions):
         pool = Pool()
         Configuration = pool.get('zl.reservation.configuration')
         Seller = pool.get('zl.seller')
@@ -118,7 +125,8 @@ class BookingService:
         if state == 'not_yet_open':
             raise refusal('not_open', opens_at=opens_at)
 
-        visitors, contact, group = cls._check_people(ticket, request)
+        visitors, contact, group = cls._check_people(
+            ticket, request, companions)
         quantity = group['size'] if group else len(visitors)
         # Full at the last commit: no need to write anything (the
         # conditional update below remains the rule).
@@ -127,8 +135,9 @@ class BookingService:
 
         secret = Configuration.get_id_secret()
         for visitor in visitors:
-            visitor['id_digest'] = identity.id_digest(
-                secret, visitor['id_type'], visitor['id_number'])
+            if visitor['id_number'] is not None:
+                visitor['id_digest'] = identity.id_digest(
+                    secret, visitor['id_type'], visitor['id_number'])
         digests = [v['id_digest'] for v in visitors]
         if len(set(digests)) != len(digests):
             raise refusal('duplicate_visitor')
@@ -151,8 +160,8 @@ class BookingService:
         # from its update to the commit, which is what bounds a hot slot.
         booking = cls._insert(
             seller_id, ticket, slot_id, date, account, key, visitors,
-            contact, group, quantity)
-        cls._audit_booking(booking, ticket, slot)
+            contact, group, quantity, origin)
+        cls._audit_booking(booking, ticket, slot, account)
         refused = Slot.take(slot_id, quantity)
         if refused:
             raise refusal(refused)
@@ -162,7 +171,7 @@ class BookingService:
         return booking
 
     @classmethod
-    def _audit_booking(cls, booking, ticket, slot):
+    def _audit_booking(cls, booking, ticket, slot, account):
         """One create entry of 日志查看 per booking, written with the
         booking (the ORM's create log is skipped by the plain inserts)"""
         pool = Pool()
@@ -172,6 +181,7 @@ class BookingService:
             ['seller', None, ticket['seller_name']],
             ['ticket', None, ticket['name']],
             ['slot', None, '%s %s' % (booking['date'], slot['session'])],
+            ['account', None, account],
             ['quantity', None, str(booking['quantity'])],
             ['visitors', None, ', '.join(
                     '%s %s' % (v['name'], v['id_number'])
@@ -222,34 +232,50 @@ class BookingService:
         return {'state': dict(zip(names, row)), 'session': row[-1]}
 
     @classmethod
-    def _check_people(cls, ticket, request):
+    def check_visitor(cls, item):
+        """A visitor as the client sent it ({name, id_type, id_number,
+        phone}), checked and normalised, or the refusal's code: the one
+        rule for bookings and saved companions"""
+        if not isinstance(item, dict):
+            raise refusal('invalid_request')
+        id_type = item.get('id_type') or 'resident_id'
+        if not isinstance(id_type, str):
+            raise refusal('invalid_request')
+        if id_type not in dict(identity.ID_TYPES):
+            raise refusal('invalid_id_number')
+        number = identity.normalize_id(
+            id_type, text(item.get('id_number'), required=True))
+        if not identity.is_valid_id(id_type, number):
+            raise refusal('invalid_id_number')
+        phone = text(item.get('phone'))
+        if phone:
+            if not identity.is_valid_mobile(phone):
+                raise refusal('invalid_phone')
+            phone = identity.normalize_mobile(phone)
+        return {
+            'name': text(item.get('name'), required=True),
+            'id_type': id_type,
+            'id_number': number,
+            'phone': phone,
+            }
+
+    @classmethod
+    def _check_people(cls, ticket, request, companions):
         raw = request.get('visitors') or []
         if not isinstance(raw, list) or len(raw) > MAX_VISITORS:
             raise refusal('invalid_request')
         visitors = []
         for item in raw:
-            if not isinstance(item, dict):
-                raise refusal('invalid_request')
-            id_type = item.get('id_type') or 'resident_id'
-            if not isinstance(id_type, str):
-                raise refusal('invalid_request')
-            if id_type not in dict(identity.ID_TYPES):
-                raise refusal('invalid_id_number')
-            number = identity.normalize_id(
-                id_type, text(item.get('id_number'), required=True))
-            if not identity.is_valid_id(id_type, number):
-                raise refusal('invalid_id_number')
-            phone = text(item.get('phone'))
-            if phone:
-                if not identity.is_valid_mobile(phone):
-                    raise refusal('invalid_phone')
-                phone = identity.normalize_mobile(phone)
-            visitors.append({
-                    'name': text(item.get('name'), required=True),
-                    'id_type': id_type,
-                    'id_number': number,
-                    'phone': phone,
-                    })
+            if isinstance(item, dict) and 'companion' in item:
+                # A saved companion of the account: the server looked it
+                # up; its number is not known, its digest is.
+                companion = companions.get(item['companion'])
+                if (companion is None or isinstance(item['companion'], bool)
+                        or len(item) != 1):
+                    raise refusal('invalid_request')
+                visitors.append(dict(companion, id_number=None))
+            else:
+                visitors.append(cls.check_visitor(item))
         contact = request.get('contact') or {}
         if not isinstance(contact, dict):
             raise refusal('invalid_request')
@@ -294,7 +320,7 @@ class BookingService:
 
     @classmethod
     def _insert(cls, seller_id, ticket, slot_id, date, account, key,
-            visitors, contact, group, quantity):
+            visitors, contact, group, quantity, origin):
         """Write the booking, its visitors and passes with plain inserts
         (everything was checked above) and answer without reading back."""
         pool = Pool()
@@ -309,18 +335,21 @@ class BookingService:
                 b.number, b.seller, b.ticket, b.slot, b.date, b.account,
                 b.idempotency_key, b.contact_name, b.contact_phone,
                 b.group_name, b.group_leader, b.group_size, b.quantity,
-                b.state, b.create_uid, b.create_date], [[
+                b.origin, b.state, b.create_uid, b.create_date], [[
                     number, seller_id, ticket['id'], slot_id, date, account,
                     key, contact['name'], contact['phone'],
                     group and group['name'], group and group['leader'],
-                    group and group['size'], quantity, 'confirmed', user,
-                    CurrentTimestamp()]])
+                    group and group['size'], quantity, origin, 'confirmed',
+                    user, CurrentTimestamp()]])
+        for x in visitors:
+            if x['id_number'] is not None:
+                x['id_masked'] = identity.mask_id(x['id_number'])
         v = Visitor.__table__()
         visitor_ids = insert_rows(v, [
                 v.booking, v.name, v.id_type, v.id_masked, v.id_digest,
                 v.phone, v.create_uid, v.create_date], [[
                     booking_id, x['name'], x['id_type'],
-                    identity.mask_id(x['id_number']), x['id_digest'],
+                    x['id_masked'], x['id_digest'],
                     x['phone'], user, CurrentTimestamp()]
                 for x in visitors])
         key_record, key_id, private = PassKey.signing_material()
@@ -329,11 +358,14 @@ class BookingService:
             holders = [(None, None, group['size'], None, None)]
         else:
             day_key = Pass.day_key(date)
+            # A saved companion's number is not known: its pass is found
+            # by its QR code and, online, by its digest.
             holders = [(vid, x['id_digest'], 1,
-                    identity.id_digest(day_key, x['id_type'], x['id_number']),
+                    identity.id_digest(day_key, x['id_type'], x['id_number'])
+                    if x['id_number'] is not None else None,
                     identity.age_band(
                         identity.birth_date(x['id_type'], x['id_number']),
-                        date))
+                        date) if x['id_number'] is not None else None)
                 for vid, x in zip(visitor_ids, visitors)]
         p = Pass.__table__()
         pass_ids = insert_rows(p, [
@@ -355,7 +387,7 @@ class BookingService:
             'visitors': [{
                     'name': x['name'],
                     'id_type': x['id_type'],
-                    'id_number': identity.mask_id(x['id_number']),
+                    'id_number': x['id_masked'],
                     } for x in visitors],
             'passes': [{
                     'id': pass_id,

@@ -1,4 +1,6 @@
 # This file is part of zhonglian-ticketing. See README.md for the licence.
+from sql import Literal, Null, NullsLast
+
 from trytond.i18n import gettext
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
@@ -136,6 +138,32 @@ class Seller(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
             'per_user_limit': per_user_limit, 'stock': stock,
             'usable_count': usable_count,
             }
+
+    @classmethod
+    def listed_tickets(cls, seller_id):
+        """The tickets a seller's public face lists (小程序 ticket list), in
+        display order: what sale_terms would sell without a clerk or a
+        promotion — active, on shelf, authorised, not hidden, the seller
+        active."""
+        pool = Pool()
+        Ticket = pool.get('zl.ticket')
+        SellerTicket = pool.get('zl.seller-zl.ticket')
+        Hidden = pool.get('zl.seller-zl.ticket.hidden')
+        t, s = Ticket.__table__(), cls.__table__()
+        st, h = SellerTicket.__table__(), Hidden.__table__()
+        query = (t
+            .join(st, condition=(st.ticket == t.id) & (st.seller == seller_id))
+            .join(s, condition=s.id == st.seller)
+            .join(h, 'LEFT', condition=(h.seller == s.id)
+                & (h.ticket == t.id))
+            .select(t.id,
+                where=(t.active == Literal(True))
+                & (t.on_shelf == Literal(True))
+                & (s.active == Literal(True)) & (h.id == Null),
+                order_by=[NullsLast(t.sequence.asc), t.name.asc, t.id.asc]))
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*query)
+        return [r[0] for r in cursor]
 
     @classmethod
     def validate_fields(cls, sellers, field_names):

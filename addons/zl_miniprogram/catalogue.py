@@ -1,0 +1,163 @@
+# This file is part of zhonglian-ticketing. See README.md for the licence.
+"""What visitors browse: the mini-program seller's tickets and their
+sessions, as the visitor API answers them.
+
+Which tickets a seller lists and sells is zl.seller's rule
+(`listed_tickets`, `sale_terms`); a session's state is the slot's
+(`slot_state`).  This file only shapes their answers."""
+import datetime as dt
+import hashlib
+
+from sql import Literal
+
+from trytond import backend
+from trytond.pool import Pool
+from trytond.tools import sqlite_apply_types
+from trytond.transaction import Transaction
+
+from .api import error, iso, values
+
+# The longest range of dates one slots request may ask for
+MAX_DAYS = 62
+
+
+def seller():
+    "The mini-program seller the API sells through (server established)"
+    seller_id = values()['seller']
+    if not seller_id:
+        raise error('not_configured', 503)
+    return seller_id
+
+
+def visible_ticket(ticket_id, promotion=None):
+    """The ticket if the mini-program seller would sell it to this
+    visitor (hidden ones with their promotion), else ticket_not_found"""
+    pool = Pool()
+    Seller = pool.get('zl.seller')
+    Ticket = pool.get('zl.ticket')
+    if not Seller.sale_terms(seller(), ticket_id, promotion=promotion):
+        raise error('ticket_not_found', 404)
+    return Ticket(ticket_id)
+
+
+def ticket_list(base):
+    pool = Pool()
+    Seller = pool.get('zl.seller')
+    Ticket = pool.get('zl.ticket')
+    tickets = Ticket.browse(Seller.listed_tickets(seller()))
+    return {'tickets': [ticket_summary(t, base) for t in tickets]}
+
+
+def ticket_summary(ticket, base):
+    return {
+        'id': ticket.id,
+        'name': ticket.name,
+        'kind': ticket.kind,
+        'category': ticket.category.name if ticket.category else None,
+        'price': ticket.price,
+        'original_price': ticket.original_price,
+        'carousel': bool(ticket.carousel),
+        'poster_url': (
+            '%s/tickets/%s/poster' % (base, ticket.id)
+            if ticket.poster else None),
+        }
+
+
+def ticket_detail(ticket, base):
+    result = ticket_summary(ticket, base)
+    result.update({
+            'refundable': bool(ticket.refundable),
+            'real_name': bool(ticket.real_name),
+            'per_user_limit': ticket.per_user_limit,
+            'group_min': ticket.group_min if ticket.kind == 'group' else None,
+            'group_max': ticket.group_max if ticket.kind == 'group' else None,
+            'usable_count': ticket.usable_count,
+            'album': [{
+                    'image_url': '%s/tickets/%s/images/%s' % (
+                        base, ticket.id, image.id),
+                    'caption': image.caption,
+                    } for image in ticket.images],
+            # Sanitised when staff saved it (zl_ticket_core image.py).
+            'intro_html': ticket.intro or '',
+            'phone': ticket.phone,
+            'address': ticket.address,
+            })
+    return result
+
+
+def parse_date(value, default):
+    if value is None or value == '':
+        return default
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise error('invalid_request', 400)
+
+
+def slots(ticket, start, end):
+    """The ticket's dated sessions from start to end with their state
+    (slot_state, the one rule)"""
+    pool = Pool()
+    Configuration = pool.get('zl.reservation.configuration')
+    Slot = pool.get('zl.reservation.slot')
+    Session = pool.get('zl.reservation.session')
+    Plan = pool.get('zl.reservation.plan')
+    PlanTicket = pool.get('zl.reservation.plan-zl.ticket')
+    from trytond.modules.zl_reservation.slot import slot_state
+    now = Configuration.now()
+    if start is None:
+        start = now.date()
+    if end is None:
+        end = start + dt.timedelta(days=30)
+    if end < start or (end - start).days > MAX_DAYS:
+        raise error('invalid_request', 400)
+    sl, se, p = Slot.__table__(), Session.__table__(), Plan.__table__()
+    pt = PlanTicket.__table__()
+    query = (sl
+        .join(se, condition=se.id == sl.session)
+        .join(p, condition=p.id == sl.plan)
+        .join(pt, condition=(pt.plan == p.id) & (pt.ticket == ticket.id))
+        .select(
+            sl.date, se.checkin_start, se.checkin_end, p.advance_days,
+            p.release_time, sl.closed, p.state, sl.booked, sl.capacity,
+            sl.id, se.name,
+            where=(sl.date >= start) & (sl.date <= end)
+            & (p.state != Literal('draft')),
+            order_by=[sl.date.asc, se.checkin_start.asc, sl.id.asc]))
+    if backend.name == 'sqlite':
+        sqlite_apply_types(query, ['DATE', 'TIME', 'TIME', None, 'TIME'])
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*query)
+    result = []
+    for row in cursor:
+        (date, checkin_start, checkin_end, advance_days, release_time,
+            closed, plan_state, booked, capacity, slot_id, session) = row
+        state, opens_at = slot_state(
+            now, date, checkin_start, checkin_end, advance_days,
+            release_time, closed, plan_state, booked, capacity)
+        result.append({
+                'slot_id': slot_id,
+                'date': iso(date),
+                'session': session,
+                'checkin_start': iso(dt.datetime.combine(date, checkin_start)),
+                'checkin_end': iso(dt.datetime.combine(date, checkin_end)),
+                'capacity': capacity,
+                'available': max(capacity - booked, 0),
+                'state': state,
+                'opens_at': iso(opens_at) if state == 'not_yet_open' else None,
+                })
+    return {'ticket_id': ticket.id, 'slots': result}
+
+
+def image_response(data, request, max_age=3600):
+    "A picture with cache headers (ETag: its content's digest)"
+    from trytond.protocols.wrappers import Response
+    data = bytes(data)
+    etag = hashlib.blake2b(data, digest_size=12).hexdigest()
+    if request.if_none_match and etag in request.if_none_match:
+        return Response(status=304, headers={'ETag': '"%s"' % etag})
+    kind = 'image/png' if data[:8] == b'\x89PNG\r\n\x1a\n' else 'image/jpeg'
+    return Response(data, content_type=kind, headers={
+            'Cache-Control': 'public, max-age=%d' % max_age,
+            'ETag': '"%s"' % etag,
+            })

@@ -1,0 +1,1 @@
+# This file is part of zhonglian-ticketing. See README.md for the licence.

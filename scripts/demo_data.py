@@ -15,6 +15,7 @@ import argparse
 import datetime as dt
 import io
 import itertools
+import os
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -158,7 +159,36 @@ def load_museum():
     permission.sellers.append(Seller(window.id))
     permission.save()
     load_gates(users[GATE_OPERATOR])
+    load_mini_program(mini_program, individual, group)
     return individual, window
+
+
+def load_mini_program(seller, individual, group):
+    """小程序设置 (WeChat through the local stand-in of scripts/demo.sh),
+    a published 小程序首页 and the group ticket's 微信推广码"""
+    from trytond.modules.zl_miniprogram.standin import DEFAULT_APPS
+    Configuration = Model.get('zl.mp.configuration')
+    Homepage = Model.get('zl.mp.homepage')
+    Promo = Model.get('zl.mp.promo')
+    Ticket = Model.get('zl.ticket')
+    configuration = Configuration(1)
+    configuration.seller = seller
+    # scripts/demo.sh serves the stand-in there; tests serve their own.
+    configuration.wechat_base_url = os.environ.get(
+        'ZL_WECHAT_URL', 'http://127.0.0.1:8921')
+    configuration.mp_appid, configuration.mp_secret = DEFAULT_APPS['mp']
+    configuration.oa_appid, configuration.oa_secret = DEFAULT_APPS['oa']
+    configuration.save()
+    page = Homepage(name="2026 冬季首页", template='classic',
+        site_name="众链博物馆", theme_color='#B02626')
+    page.banners.new(image=picture((750, 400), "Winter 2026"),
+        link='ticket', ticket=Ticket(individual.id), caption="冬季特展")
+    page.notices.new(
+        title="开放时间", content="周二至周日 9:00-17:00，周一闭馆")
+    page.save()
+    page.click('update_page')
+    page.click('publish')
+    Promo(ticket=Ticket(group.id), seller=seller, note="示例团体").save()
 
 
 def load_gates(operator):

@@ -88,7 +88,13 @@ facts['manual_menus'] = [
         ('zl_ticket_core', 'menu_system'),
         ('zl_reservation', 'menu_reservation'),
         ('zl_gate', 'menu_gate'),
+        ('zl_miniprogram', 'menu_addons'),
         ]]
+# 小程序首页设置 and 团体预约码, as R01 sees them.
+Homepage = Model.get('zl.mp.homepage')
+Promo = Model.get('zl.mp.promo')
+facts['homepages'] = [(h.state, len(h.banners)) for h in Homepage.find([])]
+facts['promos'] = [(p.ticket.kind, bool(p.qr)) for p in Promo.find([])]
 Checkin = Model.get('zl.gate.checkin')
 facts['checkins'] = sorted(
     (c.device.code, c.result, c.reason or '') for c in Checkin.find([]))
@@ -177,6 +183,13 @@ def test_gates_scans_and_the_operator_scope(demo):
     assert all(r == 'ok' or reason for _, r, reason in facts['checkins'])
     assert facts['operator_devices'] == ['G01', 'G02']
     assert facts['operator_checkins'] == len(facts['checkins'])
+
+
+def test_mini_program_home_page_and_promo(demo):
+    "小程序首页设置 published, the group ticket's 微信推广码 with its QR"
+    _, facts = demo
+    assert facts['homepages'] == [['published', 1]]
+    assert facts['promos'] == [['group', True]]
 
 
 def test_demo_prints_the_logins(demo):

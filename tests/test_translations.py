@@ -38,6 +38,8 @@ ALLOWED_WORDS = {
     'PostgreSQL', 'Python', 'REST', 'RFC',  # products, standards
     'strftime',  # a function name
     'OTA',  # online travel agency: the trade's own abbreviation
+    'AppID', 'AppSecret', 'OpenID', 'UnionID', 'H5',  # WeChat's own terms
+    'WeChat',
 }
 WORD = re.compile(r'[A-Za-z]{2,}')
 # Placeholders are filled in at run time: %(name)s, %s, %1 (sao), ${date_Y}

@@ -20,7 +20,8 @@ BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 SAO = ROOT / '.sao' / 'package'
 # The top module: activating it activates the others.
-MODULE = 'zl_miniprogram'
+# The product: every module of addons/ that nothing else depends on.
+MODULES = ['zl_gate', 'zl_miniprogram']
 ADMIN_PASSWORD = 'admin-test-2026'
 
 
@@ -62,7 +63,7 @@ def trytond_admin(config, database, *args):
 def create_database(config, database):
     """Initialise database with the product (zl_gate and the modules it
     depends on) and Chinese translations."""
-    trytond_admin(config, database, '--all', '-u', MODULE,
+    trytond_admin(config, database, '--all', '-u', *MODULES,
         '--activate-dependencies', '-l', 'zh_CN',
         '--email', 'admin@example.com')
 
@@ -244,14 +245,28 @@ for item in Model.get('ir.module.config_wizard.item').find(
 """
 
 
+_standin = []
+
+
+def wechat_standin():
+    """The base URL of a WeChat stand-in serving this test process (as
+    scripts/demo.sh serves the demo), started once"""
+    if not _standin:
+        from trytond.modules.zl_miniprogram import standin
+        _standin.append(standin.start()[1])
+    return _standin[0]
+
+
 def load_demo(config, database):
     """Make database what scripts/demo.sh makes: admin in Chinese, then
-    scripts/demo_data.py; returns the script's output."""
+    scripts/demo_data.py; returns the script's output.  WeChat is this
+    process's stand-in."""
     run_proteus(config, database, DEMO_ADMIN)
     result = subprocess.run(
         [sys.executable, ROOT / 'scripts' / 'demo_data.py',
             '-c', config, '-d', database],
-        env=child_env(), stdin=subprocess.DEVNULL, capture_output=True,
+        env={**child_env(), 'ZL_WECHAT_URL': wechat_standin()},
+        stdin=subprocess.DEVNULL, capture_output=True,
         text=True, cwd=ROOT)
     if result.returncode:
         pytest.fail('demo_data.py failed:\n' + result.stderr[-4000:],

@@ -23,8 +23,8 @@ from trytond.modules.zl_miniprogram import standin
 
 pytestmark = pytest.mark.postgresql
 
-# ignored_auth: an operation that needs a visitor answers 2xx without
-# (or with a wrong) bearer token.
+# ignored_auth fails when an operation that needs a visitor answers 2xx
+# without a bearer token, or with a wrong one.
 CHECKS = [not_a_server_error, status_code_conformance,
     content_type_conformance, response_schema_conformance, ignored_auth]
 # Bounded so that the whole file runs in about two minutes on 2 shared
@@ -36,6 +36,8 @@ SETTINGS = hypothesis.settings(max_examples=EXAMPLES, deadline=None,
     derandomize=True, database=None,
     # Each example is an HTTP round trip: slow for Hypothesis by design.
     suppress_health_check=list(hypothesis.HealthCheck))
+# The fuzzed operations' answers by status (test_fuzzing_went_past_the_door)
+ANSWERS = defaultdict(Counter)
 
 
 @pytest.fixture(scope='module')
@@ -106,10 +108,6 @@ def test_visitor_api_conforms(case, site, visitor_api):
     ANSWERS[case.operation.label][response.status_code] += 1
 
 
-# The fuzzed operations' answers by status, for the test below.
-ANSWERS = defaultdict(Counter)
-
-
 def test_fuzzing_went_past_the_door(api_schema):
     """Every operation of the document was fuzzed, and answered something
     else than 401 at least once: the visitor's token was honoured, so the
@@ -129,13 +127,11 @@ def test_success_answers_conform(site, api_schema, visitor_api):
     its pass, cancelled; a companion saved and removed), validated with
     the same checks"""
     api, ids = site
-    me = visitor_api
     today = ids['today']
     # Tomorrow's session (open: one day ahead), still cancellable; today's
     # all-day session started at midnight.
     slot = ids['slots'][sorted(ids['slots'])[1]]
-    auth = {'Authorization': 'Bearer ' + me.token}
-
+    auth = {'Authorization': 'Bearer ' + visitor_api.token}
     failures = []
 
     def call(method, path, status, **kwargs):

@@ -11,6 +11,7 @@ from zl_testing import resident_id, run_proteus, write_config
 
 from conftest import _pg_execute, _pg_uri
 
+STAFF_PASSWORD = 'Staff-Pass-2026'
 SETUP = '''
 import datetime as dt, json
 from zoneinfo import ZoneInfo
@@ -63,6 +64,12 @@ promo.save()
 expired = Promo(ticket=group, seller=mp,
     valid_until=dt.datetime(2020, 1, 1))
 expired.save()
+User = Model.get('res.user')
+for login, role in [('r01', 'R01'), ('r02', 'R02'), ('r04', 'R04'),
+        ('r05', 'R05')]:
+    user = User(login=login, name=login, password=%(staff_password)r)
+    user.groups.extend(role_groups(role))
+    user.save()
 print(json.dumps({
     'free': free.id, 'limited': limited.id, 'paid': paid.id,
     'group': group.id, 'unlisted': unlisted.id, 'slots': slots,
@@ -80,6 +87,7 @@ def make_site(pg_template, folder, wechat_url, apps, capacity=50):
     _pg_execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
     ids = json.loads(run_proteus(config, name, SETUP % {
                 'capacity': capacity, 'wechat': wechat_url,
+                'staff_password': STAFF_PASSWORD,
                 'mp': tuple(apps['mp']), 'oa': tuple(apps['oa'])}))
     return config, name, ids
 

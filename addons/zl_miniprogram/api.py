@@ -166,7 +166,7 @@ def route(path, method='GET', visitor=False, read_committed_=False,
         # for a Basic header): the body limit of every visitor route.
         wrapped.max_request_size = max_size
         app.route(BASE + path, methods=[method])(wrapped)
-        ROUTES.append((method, path, func))
+        ROUTES.append((method, path, func, visitor))
         return func
     return decorator
 

@@ -8,6 +8,7 @@ import math
 import threading
 import time
 
+# Windows start on the minute of the wall clock, the same in every worker.
 WINDOW = 60
 # Forget the idle counters beyond this many keys.
 MAX_KEYS = 100_000
@@ -15,7 +16,7 @@ MAX_KEYS = 100_000
 
 class RateLimiter:
 
-    def __init__(self, window=WINDOW, clock=time.monotonic):
+    def __init__(self, window=WINDOW, clock=time.time):
         self.window = window
         self.clock = clock
         self._counts = {}

@@ -75,9 +75,15 @@ class WebUser(metaclass=PoolMeta):
         field = APPS[app]
         advisory_lock([lock_key('wechat', openid)]
             + ([lock_key('wechat-union', unionid)] if unionid else []))
-        users = cls.search([(field, '=', openid)], limit=1)
-        if not users and unionid:
-            users = cls.search([('wechat_unionid', '=', unionid)], limit=1)
+        # A disabled visitor is found too, to be refused (not recreated).
+        with Transaction().set_context(active_test=False):
+            users = cls.search([(field, '=', openid)], limit=1)
+            if not users and unionid:
+                users = cls.search(
+                    [('wechat_unionid', '=', unionid)], limit=1)
+        if users and not users[0].active:
+            raise ApiError('account_disabled', gettext(
+                    'zl_miniprogram.msg_api_account_disabled'), status=403)
         if users:
             user, = users
             values = {}
@@ -89,9 +95,6 @@ class WebUser(metaclass=PoolMeta):
                 cls.write([user], values)
         else:
             user, = cls.create([{field: openid, 'wechat_unionid': unionid}])
-        if not user.active:
-            raise ApiError('account_disabled', gettext(
-                    'zl_miniprogram.msg_api_account_disabled'), status=403)
         return user
 
     @classmethod

@@ -117,7 +117,12 @@ def create(workdir, database, users):
         f'BIG, SESSIONS = {BIG}, {SESSIONS}\n'
         f'CAPACITY = {SOLD_OUT["capacity"]}\n' + SETUP)
     info = json.loads(run_proteus(config, database, code).splitlines()[-1])
-    # Scratch tables of the raw-SQL ceiling: a booking and its pass.
+    scratch_tables(database)
+    return config, info
+
+
+def scratch_tables(database):
+    "Scratch tables of the raw-SQL ceiling: a booking and its pass."
     with pg(database) as conn:
         conn.execute('CREATE TABLE bench_booking (id serial PRIMARY KEY, '
             'slot integer NOT NULL, number varchar NOT NULL, '
@@ -126,7 +131,6 @@ def create(workdir, database, users):
         conn.execute('CREATE TABLE bench_pass (id serial PRIMARY KEY, '
             'booking integer NOT NULL REFERENCES bench_booking, '
             'code varchar UNIQUE, id_number varchar, uses_left integer)')
-    return config, info
 
 
 def drop(database):

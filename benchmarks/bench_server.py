@@ -132,10 +132,10 @@ def postgres_pids(database):
     return found
 
 
-def begin_run(prefix):
+def begin_run(prefix, name='zl_bench'):
     """(database name, work folder, start time) of a benchmark run; warns
     when other work keeps the machine busy (it would skew the figures)"""
-    database = f'zl_bench_{uuid.uuid4().hex[:8]}'
+    database = f'{name}_{uuid.uuid4().hex[:8]}'
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
     started = time.monotonic()
     print(f'database {database}, logs in {workdir}', flush=True)

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -72,10 +73,15 @@ def _plain(value):
     raise TypeError(type(value).__name__)
 
 
+def to_json(data):
+    return json.dumps(
+        data, default=_plain, ensure_ascii=False, separators=(',', ':'))
+
+
 def answer(data, status=200, headers=None):
+    "data as JSON; a str is JSON text already"
     return Response(
-        json.dumps(data, default=_plain, ensure_ascii=False,
-            separators=(',', ':')),
+        data if isinstance(data, str) else to_json(data),
         status=status, headers=headers,
         content_type='application/json; charset=utf-8')
 
@@ -241,10 +247,17 @@ def _visitor(token):
     return visitor
 
 
-def iso(value):
-    "A date or naive site datetime as ISO 8601 (site time)"
+def iso(value, utc=False):
+    """A date as YYYY-MM-DD; a datetime as ISO 8601 with the site's
+    offset (naive values are site time, or UTC when utc: create_date)"""
     if value is None:
         return None
     if isinstance(value, dt.datetime):
+        zone = ZoneInfo(Pool().get(
+                'zl.reservation.configuration').values()['timezone'])
+        if utc:
+            value = value.replace(tzinfo=dt.timezone.utc).astimezone(zone)
+        else:
+            value = value.replace(tzinfo=zone)
         return value.replace(microsecond=0).isoformat()
     return value.isoformat()

@@ -77,31 +77,31 @@ def book(data, visitor):
         'group': data.get('group'),
         'idempotency_key': key,
         }
-    existing = Booking.search([
-            ('seller', '=', seller_id), ('idempotency_key', '=', key),
-            ('account', '=', account)], limit=1)
     result = Booking.book(
         request, seller_id, account=account, promotion=promotion,
         origin=origin, companions=companions)
+    if not result['created']:
+        # The same key again: the booking as it is now.
+        return view(Booking(result['id'])), False
     group = data.get('group') if not result['visitors'] else None
-    return view_of_dict(result, group), not existing
+    return view_of_dict(result, group), True
 
 
 def view_of_dict(result, group=None):
-    "The engine's answer as the API's booking (slot facts read once)"
-    pool = Pool()
-    Slot = pool.get('zl.reservation.slot')
-    Ticket = pool.get('zl.ticket')
-    slot = Slot(result['slot'])
-    ticket = Ticket(result['ticket'])
-    start, end = slot.window()
+    """The engine's answer for a new booking as the API's booking, from
+    the facts the engine answered (no read back: the hot path)"""
+    date = dt.date.fromisoformat(result['date'])
+    start = dt.datetime.combine(
+        date, dt.time.fromisoformat(result['checkin_start']))
+    end = dt.datetime.combine(
+        date, dt.time.fromisoformat(result['checkin_end']))
     return {
         'number': result['number'],
         'state': result['state'],
-        'ticket': {'id': ticket.id, 'name': ticket.name},
+        'ticket': {'id': result['ticket'], 'name': result['ticket_name']},
         'slot': {
-            'id': slot.id, 'date': result['date'],
-            'session': slot.session.name,
+            'id': result['slot'], 'date': result['date'],
+            'session': result['session'],
             'checkin_start': iso(start), 'checkin_end': iso(end),
             },
         'quantity': result['quantity'],
@@ -112,7 +112,9 @@ def view_of_dict(result, group=None):
             'name': group.get('name'), 'leader': group.get('leader'),
             'size': result['quantity'],
             } if group else None,
-        **cancel_terms(result['state'], ticket.refundable, start),
+        **cancel_terms(result['state'], result['refundable'], start),
+        'created_at': iso(dt.datetime.now(dt.timezone.utc).replace(
+                tzinfo=None), utc=True),
         }
 
 
@@ -165,7 +167,7 @@ def view(booking):
         'passes': [pass_view(p.code, p.admits, p.uses_left, p.state)
             for p in booking.passes],
         **cancel_terms(booking.state, booking.ticket.refundable, start),
-        'created_at': iso(booking.create_date.replace(microsecond=0)),
+        'created_at': iso(booking.create_date, utc=True),
         }
 
 

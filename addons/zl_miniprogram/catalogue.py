@@ -11,14 +11,29 @@ import hashlib
 from sql import Literal
 
 from trytond import backend
+from trytond.cache import Cache
 from trytond.pool import Pool
 from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction
 
-from .api import error, iso, values
+from .api import answer, error, iso, to_json, values
 
 # The longest range of dates one slots request may ask for
 MAX_DAYS = 62
+# At the release moment thousands of visitors ask the same sessions: each
+# worker answers them from one reading per second (a booking decides on
+# the row, whatever a visitor saw).
+_answers = Cache('zl.mp.catalogue', duration=1, context=False)
+
+
+def cached(key, func, *args):
+    """func(*args) as JSON text, or its text of the last second (kept as
+    text: nothing to encode again, and Tryton's cache freezes objects)"""
+    text = _answers.get(key)
+    if text is None:
+        text = to_json(func(*args))
+        _answers.set(key, text)
+    return answer(text)
 
 
 def seller():

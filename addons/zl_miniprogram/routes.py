@@ -72,7 +72,8 @@ def banner_image(request, database_name, visitor, banner_id):
 
 @route('/tickets')
 def tickets(request, database_name, visitor):
-    return catalogue.ticket_list(base(request, database_name))
+    url = base(request, database_name)
+    return catalogue.cached(('tickets', url), catalogue.ticket_list, url)
 
 
 def _promotion(request):
@@ -93,10 +94,15 @@ def ticket(request, database_name, visitor, ticket_id):
 
 @route('/tickets/<ticket_id>/slots')
 def ticket_slots(request, database_name, visitor, ticket_id):
-    ticket = catalogue.visible_ticket(_id(ticket_id), _promotion(request))
-    return catalogue.slots(ticket,
-        catalogue.parse_date(request.args.get('from'), None),
-        catalogue.parse_date(request.args.get('to'), None))
+    ticket_id, promotion = _id(ticket_id), _promotion(request)
+    start = catalogue.parse_date(request.args.get('from'), None)
+    end = catalogue.parse_date(request.args.get('to'), None)
+
+    def answer():
+        ticket = catalogue.visible_ticket(ticket_id, promotion)
+        return catalogue.slots(ticket, start, end)
+    return catalogue.cached(
+        ('slots', ticket_id, promotion, start, end), answer)
 
 
 @route('/tickets/<ticket_id>/poster')

@@ -111,7 +111,7 @@ class BookingService:
                 if (done[0].account != account
                         or done[0].create_uid.id != user):
                     raise refusal('idempotency_conflict')
-                return done[0].to_dict()
+                return dict(done[0].to_dict(), created=False)
 
         # Plain SQL reads: this is the hot path of every seller.
         ticket = Seller.sale_terms(
@@ -162,6 +162,16 @@ class BookingService:
             seller_id, ticket, slot_id, date, account, key, visitors,
             contact, group, quantity, origin)
         cls._audit_booking(booking, ticket, slot, account)
+        # What a client shows of its new booking, from the facts at hand.
+        state = slot['state']
+        booking.update({
+                'created': True,
+                'ticket_name': ticket['name'],
+                'refundable': ticket['refundable'],
+                'session': slot['session'],
+                'checkin_start': state['checkin_start'].isoformat(),
+                'checkin_end': state['checkin_end'].isoformat(),
+                })
         refused = Slot.take(slot_id, quantity)
         if refused:
             raise refusal(refused)
@@ -407,7 +417,12 @@ class BookingService:
             'number': self.number,
             'state': self.state,
             'ticket': self.ticket.id,
+            'ticket_name': self.ticket.name,
+            'refundable': bool(self.ticket.refundable),
             'slot': self.slot.id,
+            'session': self.slot.session.name,
+            'checkin_start': self.slot.session.checkin_start.isoformat(),
+            'checkin_end': self.slot.session.checkin_end.isoformat(),
             'date': self.date.isoformat(),
             'quantity': self.quantity,
             'visitors': [{

@@ -20,6 +20,8 @@ the commit.
 """
 import json
 
+from sql import Literal
+from sql.aggregate import Count
 from sql.functions import CurrentTimestamp
 
 from trytond import backend
@@ -102,16 +104,13 @@ class BookingService:
             account = str(account)
         if key:
             advisory_lock([lock_key('idem', seller_id, key)])
-            done = cls.search([
-                    ('seller', '=', seller_id),
-                    ('idempotency_key', '=', key),
-                    ], limit=1)
+            done = cls._keyed(seller_id, key)
             if done:
                 # The key answers only its own author.
-                if (done[0].account != account
-                        or done[0].create_uid.id != user):
+                booking_id, author_account, author = done
+                if author_account != account or author != user:
                     raise refusal('idempotency_conflict')
-                return dict(done[0].to_dict(), created=False)
+                return dict(cls(booking_id).to_dict(), created=False)
 
         # Plain SQL reads: this is the hot path of every seller.
         ticket = Seller.sale_terms(
@@ -147,11 +146,7 @@ class BookingService:
         advisory_lock(
             [lock_key('id', ticket_id, date, d) for d in digests]
             + ([lock_key('account', ticket_id, account)] if limit else []))
-        if limit and cls.search([
-                    ('account', '=', account),
-                    ('ticket', '=', ticket_id),
-                    ('state', 'in', HOLDING),
-                    ], count=True) >= limit:
+        if limit and cls._held(account, ticket_id) >= limit:
             raise refusal('limit_exceeded', limit=limit)
         if digests and cls._id_holds_pass(ticket_id, date, digests):
             raise refusal('duplicate_visitor')
@@ -179,6 +174,26 @@ class BookingService:
                 ticket_id, quantity):
             raise refusal('sold_out')
         return booking
+
+    @classmethod
+    def _keyed(cls, seller_id, key):
+        "(id, account, author) of the seller's booking with this key"
+        cursor = Transaction().connection.cursor()
+        b = cls.__table__()
+        cursor.execute(*b.select(b.id, b.account, b.create_uid,
+                where=(b.seller == seller_id) & (b.idempotency_key == key),
+                limit=1))
+        return cursor.fetchone()
+
+    @classmethod
+    def _held(cls, account, ticket_id):
+        "How many bookings of the ticket the account holds (用户限购)"
+        cursor = Transaction().connection.cursor()
+        b = cls.__table__()
+        cursor.execute(*b.select(Count(Literal('*')),
+                where=(b.account == account) & (b.ticket == ticket_id)
+                & b.state.in_(list(HOLDING))))
+        return cursor.fetchone()[0]
 
     @classmethod
     def _audit_booking(cls, booking, ticket, slot, account):

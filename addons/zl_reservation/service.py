@@ -20,7 +20,6 @@ the commit.
 """
 import json
 
-from sql import Literal
 from sql.aggregate import Count
 from sql.functions import CurrentTimestamp
 
@@ -190,7 +189,7 @@ class BookingService:
         "How many bookings of the ticket the account holds (用户限购)"
         cursor = Transaction().connection.cursor()
         b = cls.__table__()
-        cursor.execute(*b.select(Count(Literal('*')),
+        cursor.execute(*b.select(Count(b.id),
                 where=(b.account == account) & (b.ticket == ticket_id)
                 & b.state.in_(list(HOLDING))))
         return cursor.fetchone()[0]

@@ -7,9 +7,10 @@ import urllib.error
 import urllib.request
 import uuid
 
-from zl_testing import resident_id, run_proteus, write_config
+from zl_testing import Client, resident_id, run_proteus, write_config
 
 from conftest import _pg_execute, _pg_uri
+from trytond.modules.zl_miniprogram import standin
 
 STAFF_PASSWORD = 'Staff-Pass-2026'
 SETUP = '''
@@ -150,3 +151,32 @@ def booking_request(ids, slot, visitors, **extra):
         'visitors': visitors, 'idempotency_key': uuid.uuid4().hex}
     request.update(extra)
     return request
+
+
+def visitor_site(pg_template, tmp_path_factory, server_module):
+    """For a module-scoped `site` fixture: a WeChat stand-in, a site and
+    gunicorn with 2 workers; yields (Api, ids)"""
+    server, wechat_url = standin.start()
+    config, name, ids = make_site(pg_template,
+        tmp_path_factory.mktemp('mp'), wechat_url, standin.DEFAULT_APPS)
+    try:
+        url = server_module(config, name, workers=2)
+        yield Api(url, name), ids
+    finally:
+        drop_site(name)
+        server.shutdown()
+        server.server_close()
+
+
+def error_of(answer):
+    "(status, code) of an error answer"
+    status, _, data = answer
+    assert isinstance(data, dict) and 'error' in data, answer
+    return status, data['error']['code']
+
+
+def staff(site, login):
+    "A staff user of the site over JSON-RPC"
+    api, _ = site
+    url, database = api.base.split('/zl_mp/')[0].rsplit('/', 1)
+    return Client(url, database, login, STAFF_PASSWORD)

@@ -12,7 +12,7 @@ import string
 import urllib.parse
 from zoneinfo import ZoneInfo
 
-from sql import Literal, Null
+from sql import Null
 from sql.aggregate import Count
 
 from trytond.backend import MAX_QUERY_PARAMS
@@ -67,7 +67,9 @@ class Promo(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
         domain=[('kind', '=', 'wechat_mp')],
         help="The mini-program seller the bookings go through.")
     scene = fields.Char(
-        "Scene", required=True, size=wechat.SCENE_MAX, strip=False,
+        # No size: a column limit would fail in the database (and, on
+        # PostgreSQL, end the transaction) before check_scene explains.
+        "Scene", required=True, strip=False,
         help="The token in the QR code: up to 32 letters, digits or "
         "!#$&'()*+,/:;=?@-._~ (no spaces).")
     valid_from = fields.DateTime(
@@ -168,7 +170,7 @@ class Promo(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
         for sub_ids in grouped_slice(list(uses), MAX_QUERY_PARAMS):
             origins = ['%s,%s' % (cls.__name__, i) for i in sub_ids]
             cursor.execute(*booking.select(
-                    booking.origin, Count(Literal('*')),
+                    booking.origin, Count(booking.id),
                     where=booking.origin.in_(origins)
                     & booking.state.in_(USED_STATES),
                     group_by=[booking.origin]))

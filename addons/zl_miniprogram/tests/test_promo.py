@@ -194,17 +194,40 @@ class PromoTestCase(unittest.TestCase):
         promo, other = self.promo(), self.promo()
         self.assertEqual(promo.uses, 0)
         self.assertIn('zl.mp.promo', dict(Booking.get_origins()))
+        Ticket = pool.get('zl.ticket')
+        Plan = pool.get('zl.reservation.plan')
+        Slot = pool.get('zl.reservation.slot')
+        Configuration = pool.get('zl.reservation.configuration')
+        Ticket.put_on_shelf([self.ticket])
+        today = Configuration.now().date()
+        plan, = Plan.create([{
+                    'name': "参观预约", 'start_date': today,
+                    'end_date': today, 'advance_days': 1,
+                    'sessions': [('create', [{
+                                    'name': "全天",
+                                    'checkin_start': dt.time(0),
+                                    'checkin_end': dt.time(23, 59, 59),
+                                    'capacity': 500}])],
+                    'tickets': [('add', [self.ticket.id])]}])
+        Plan.activate([plan])
+        slot, = Slot.search([('plan', '=', plan.id)])
+        # Through the engine, as the visitor API books with a promotion
+        # (in this transaction: the test's records are not committed).
+        numbers = []
+        for _ in range(4):
+            with Transaction().set_context(_zl_decide=True):
+                numbers.append(Booking.book({
+                            'ticket': self.ticket.id, 'slot': slot.id,
+                            'group': {'name': "星光小学", 'leader': "王老师",
+                                'size': 10},
+                            'contact': {'phone': '13800138000'},
+                            }, self.seller.id, promotion=self.ticket.id,
+                        origin=str(promo))['id'])
         table = Booking.__table__()
         cursor = Transaction().connection.cursor()
-        # As the engine writes them (plain inserts, no slot needed here).
-        for i, state in enumerate(['confirmed', 'used', 'cancelled', 'used']):
-            cursor.execute(*table.insert(
-                    [table.number, table.seller, table.ticket, table.slot,
-                        table.date, table.quantity, table.state,
-                        table.origin],
-                    [['B%s' % i, self.seller.id, self.ticket.id, None,
-                            dt.date.today(), 10, state,
-                            'zl.mp.promo,%s' % promo.id]]))
+        for booking_id, state in zip(numbers, ['used', 'cancelled']):
+            cursor.execute(*table.update([table.state], [state],
+                    where=table.id == booking_id))
         self.assertEqual(Promo(promo.id).uses, 3)
         self.assertEqual(Promo(other.id).uses, 0)
 

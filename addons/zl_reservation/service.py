@@ -39,14 +39,14 @@ from .engine import (
     rpc_answer,
     text,
 )
+from .people import BookingPeople
 from .slot import slot_state
 
 # Bookings that hold their places (per-user limit, duplicate IDs).
 HOLDING = ('confirmed', 'used')
-MAX_VISITORS = 100
 
 
-class BookingService:
+class BookingService(BookingPeople):
     __slots__ = ()
 
     @classmethod
@@ -254,82 +254,6 @@ class BookingService:
         names = ['date', 'checkin_start', 'checkin_end', 'advance_days',
             'release_time', 'closed', 'plan_state', 'booked', 'capacity']
         return {'state': dict(zip(names, row)), 'session': row[-1]}
-
-    @classmethod
-    def check_visitor(cls, item):
-        """A visitor as the client sent it ({name, id_type, id_number,
-        phone}), checked and normalised, or the refusal's code: the one
-        rule for bookings and saved companions"""
-        if not isinstance(item, dict):
-            raise refusal('invalid_request')
-        id_type = item.get('id_type') or 'resident_id'
-        if not isinstance(id_type, str):
-            raise refusal('invalid_request')
-        if id_type not in dict(identity.ID_TYPES):
-            raise refusal('invalid_id_number')
-        number = identity.normalize_id(
-            id_type, text(item.get('id_number'), required=True))
-        if not identity.is_valid_id(id_type, number):
-            raise refusal('invalid_id_number')
-        phone = text(item.get('phone'))
-        if phone:
-            if not identity.is_valid_mobile(phone):
-                raise refusal('invalid_phone')
-            phone = identity.normalize_mobile(phone)
-        return {
-            'name': text(item.get('name'), required=True),
-            'id_type': id_type,
-            'id_number': number,
-            'phone': phone,
-            }
-
-    @classmethod
-    def _check_people(cls, ticket, request, companions):
-        raw = request.get('visitors') or []
-        if not isinstance(raw, list) or len(raw) > MAX_VISITORS:
-            raise refusal('invalid_request')
-        visitors = []
-        for item in raw:
-            if isinstance(item, dict) and 'companion' in item:
-                # A saved companion of the account: the server looked it
-                # up; its number is not known, its digest is.
-                companion = companions.get(item['companion'])
-                if (companion is None or isinstance(item['companion'], bool)
-                        or len(item) != 1):
-                    raise refusal('invalid_request')
-                visitors.append(dict(companion, id_number=None))
-            else:
-                visitors.append(cls.check_visitor(item))
-        contact = request.get('contact') or {}
-        if not isinstance(contact, dict):
-            raise refusal('invalid_request')
-        contact_phone = text(contact.get('phone'))
-        if contact_phone:
-            if not identity.is_valid_mobile(contact_phone):
-                raise refusal('invalid_phone')
-            contact_phone = identity.normalize_mobile(contact_phone)
-        contact = {'name': text(contact.get('name')), 'phone': contact_phone}
-
-        group = None
-        if ticket['kind'] == 'group':
-            raw_group = request.get('group') or {}
-            if not isinstance(raw_group, dict):
-                raise refusal('invalid_request')
-            size = raw_group.get('size')
-            minimum, maximum = ticket['group_min'], ticket['group_max']
-            if (isinstance(size, bool) or not isinstance(size, int)
-                    or not minimum <= size <= maximum):
-                raise refusal('group_size', minimum=minimum, maximum=maximum)
-            group = {
-                'name': text(raw_group.get('name'), required=True),
-                'leader': text(raw_group.get('leader'), required=True),
-                'size': size,
-                }
-            if not contact_phone:
-                raise refusal('invalid_phone')
-        elif not visitors:
-            raise refusal('invalid_request')
-        return visitors, contact, group
 
     @classmethod
     def _id_holds_pass(cls, ticket_id, date, digests):

@@ -34,7 +34,8 @@ printf '%s\n' "$ADMIN_PASSWORD" > "$passfile"
 echo "demo: creating database '$DB'"
 TRYTONPASSFILE="$passfile" "$BIN/trytond-admin" -c "$CONF" -d "$DB" --all \
     --email admin@example.com -l zh_CN
-# Every module of addons/ (one folder with a tryton.cfg each), with the
+# Every module of addons/ (one folder with a tryton.cfg each: today
+# zl_ticket_core, zl_reservation, zl_gate and zl_miniprogram), with the
 # Tryton modules they depend on: a newcomer sees the whole product.
 modules=()
 for cfg in addons/*/tryton.cfg; do

@@ -179,8 +179,6 @@ def route(path, method='GET', visitor=False, read_committed_=False,
 
 def _call(func, request, pool, kwargs, method, visitor, read_committed_):
     token = bearer(request)
-    if method in {'POST', 'DELETE'}:
-        request.max_content_length = MAX_BODY
     readonly = method == 'GET'
     context = {'_request': request.context}
     language = _language(request)

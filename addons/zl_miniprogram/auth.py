@@ -3,15 +3,13 @@
 (mini-program `jscode2session`, or the Official Account's web OAuth for
 the H5 page), then a visitor session.  WeChat's answers map to the API's
 codes; the session_key never leaves this function."""
-import datetime as dt
 import json
-from zoneinfo import ZoneInfo
 
 from trytond.modules.zl_reservation.engine import MAX_TEXT
 from trytond.pool import Pool
 
 from . import wechat
-from .api import error, values
+from .api import error, iso, values
 
 # WeChat's refusal → (the API's code, HTTP status)
 WECHAT_STATUS = {
@@ -26,7 +24,6 @@ def login(app, code, remote_addr=None):
     expires_at}.  app: 'mp' (mini-program) or 'oa' (Official Account)."""
     pool = Pool()
     WebUser = pool.get('web.user')
-    Configuration = pool.get('zl.reservation.configuration')
     if not isinstance(code, str) or not 0 < len(code) <= MAX_TEXT:
         raise error('invalid_request', 400)
     config = values()
@@ -45,13 +42,7 @@ def login(app, code, remote_addr=None):
     # Not kept, not logged, not answered: the client never needs it.
     answer.pop('session_key', None)
     user = WebUser.wechat_login(app, answer['openid'], answer.get('unionid'))
-    token, _ = WebUser.open_session(user, config['session_hours'])
+    token, expires = WebUser.open_session(user, config['session_hours'])
     WebUser.log([user], 'login', login=user.account, ip_address=remote_addr,
         changes=json.dumps([['app', None, app]]))
-    timezone = ZoneInfo(Configuration.values()['timezone'])
-    expires = dt.datetime.now(timezone) + dt.timedelta(
-        hours=config['session_hours'])
-    return {
-        'token': token,
-        'expires_at': expires.replace(microsecond=0).isoformat(),
-        }
+    return {'token': token, 'expires_at': iso(expires, utc=True)}

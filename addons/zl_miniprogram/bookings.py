@@ -119,16 +119,13 @@ def view_of_dict(result, group=None):
 
 
 def cancel_terms(state, refundable, start):
-    """Whether the visitor may still cancel, and until when: what the
-    engine's cancellation (lifecycle.py) will decide now"""
+    "Whether the visitor may still cancel, and until when (the engine's rule)"
     pool = Pool()
-    Configuration = pool.get('zl.reservation.configuration')
-    until = start - dt.timedelta(
-        minutes=Configuration.values()['cancel_deadline'])
+    Booking = pool.get('zl.booking')
+    refused, until = Booking.cancel_terms(state, refundable, start)
     return {
         'refundable': bool(refundable),
-        'cancellable': (state == 'confirmed' and bool(refundable)
-            and Configuration.now() < until),
+        'cancellable': refused is None,
         'cancel_until': iso(until),
         }
 

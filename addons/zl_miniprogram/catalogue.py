@@ -12,7 +12,9 @@ from sql import Literal
 
 from trytond import backend
 from trytond.cache import Cache
+from trytond.modules.zl_reservation.slot import slot_state
 from trytond.pool import Pool
+from trytond.protocols.wrappers import Response
 from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction
 
@@ -118,7 +120,6 @@ def slots(ticket, start, end):
     Session = pool.get('zl.reservation.session')
     Plan = pool.get('zl.reservation.plan')
     PlanTicket = pool.get('zl.reservation.plan-zl.ticket')
-    from trytond.modules.zl_reservation.slot import slot_state
     now = Configuration.now()
     if start is None:
         start = now.date()
@@ -166,7 +167,6 @@ def slots(ticket, start, end):
 
 def image_response(data, request, max_age=3600):
     "A picture with cache headers (ETag: its content's digest)"
-    from trytond.protocols.wrappers import Response
     data = bytes(data)
     etag = hashlib.blake2b(data, digest_size=12).hexdigest()
     if request.if_none_match and etag in request.if_none_match:

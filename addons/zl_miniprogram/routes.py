@@ -7,7 +7,7 @@ from trytond.pool import Pool
 from trytond.protocols.wrappers import Response
 
 from . import auth, bookings, catalogue
-from .api import answer, body, error, route
+from .api import answer, bearer, body, error, route
 from .catalogue import image_response
 
 
@@ -41,7 +41,6 @@ def login_oa(request, database_name, visitor):
 def logout(request, database_name, visitor):
     pool = Pool()
     WebUser = pool.get('web.user')
-    from .api import bearer
     WebUser.close_session(bearer(request))
     return {'ok': True}
 

@@ -44,6 +44,26 @@ class BookingLifecycle:
         return {'booking': decide(lambda: cls(bookings[0].id).to_dict())}
 
     @classmethod
+    def cancel_terms(cls, state, refundable, start, now=None):
+        """(refusal code or None, the last moment to cancel) of a booking
+        in state, of a ticket refundable or not, whose session's check-in
+        starts at start (site time): the one cancellation rule, for the
+        cancellation and for what clients show before it"""
+        pool = Pool()
+        Configuration = pool.get('zl.reservation.configuration')
+        if now is None:
+            now = Configuration.now()
+        until = start - dt.timedelta(
+            minutes=Configuration.values()['cancel_deadline'])
+        if not refundable:
+            return 'not_refundable', until
+        if now >= until:
+            return 'cancel_too_late', until
+        if state != 'confirmed':
+            return 'not_cancellable', until
+        return None, until
+
+    @classmethod
     @without_check_access
     def _cancel(cls, booking_ids):
         pool = Pool()
@@ -51,16 +71,15 @@ class BookingLifecycle:
         Slot = pool.get('zl.reservation.slot')
         Ticket = pool.get('zl.ticket')
         Configuration = pool.get('zl.reservation.configuration')
-        config = Configuration(1)
         now = Configuration.now()
-        deadline = dt.timedelta(minutes=config.cancel_deadline)
         cursor = Transaction().connection.cursor()
         table = cls.__table__()
         for booking in cls.browse(booking_ids):
-            if not booking.ticket.refundable:
-                raise refusal('not_refundable')
-            if now >= booking.slot.window()[0] - deadline:
-                raise refusal('cancel_too_late')
+            # The state is decided by the conditional update below.
+            refused, _ = cls.cancel_terms('confirmed',
+                booking.ticket.refundable, booking.slot.window()[0], now)
+            if refused:
+                raise refusal(refused)
             state = 'refunded' if booking.ticket.price else 'cancelled'
             # Conditional: two cancellations of one booking give back once.
             cursor.execute(*table.update(

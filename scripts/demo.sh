@@ -69,7 +69,8 @@ PY
 # The museum, its reservable period and slots, and window bookings made
 # through the booking engine (see the script's docstring).
 echo "demo: loading sample data"
-"$BIN/python" scripts/demo_data.py -c "$CONF" -d "$DB"
+ZL_H5_URL="http://127.0.0.1:8000/$DB/zl_mp/h5/" \
+    "$BIN/python" scripts/demo_data.py -c "$CONF" -d "$DB"
 
 # WeChat's servers are not reachable here: the visitor API logs visitors
 # in through a local stand-in that answers as WeChat documents (小程序设置
@@ -83,6 +84,9 @@ cat <<MSG
   Tryton back office:  http://127.0.0.1:8000/  (database: $DB)
   Administrator:       admin / $ADMIN_PASSWORD
   Other demo logins:   printed above by scripts/demo_data.py
+  Visitor page (H5):   http://127.0.0.1:8000/$DB/zl_mp/h5/
+                       (open it at phone size; it logs in through the
+                       stand-in below; the group flow: 团体预约码's link)
   Visitor API:         http://127.0.0.1:8000/$DB/zl_mp/v1/tickets
                        (contract: /$DB/zl_mp/v1/openapi.json; log in with
                        POST /$DB/zl_mp/v1/auth/wechat {"code": "ok:<name>"})

@@ -176,6 +176,10 @@ def load_mini_program(seller, individual, group):
     # scripts/demo.sh serves the stand-in there; tests serve their own.
     configuration.wechat_base_url = os.environ.get(
         'ZL_WECHAT_URL', 'http://127.0.0.1:8921')
+    # The H5 page's WeChat login goes to the stand-in's authorisation page.
+    configuration.wechat_oauth_url = configuration.wechat_base_url
+    # Promotion codes link to the visitor page (scripts/demo.sh's address).
+    configuration.h5_url = os.environ.get('ZL_H5_URL')
     configuration.mp_appid, configuration.mp_secret = DEFAULT_APPS['mp']
     configuration.oa_appid, configuration.oa_secret = DEFAULT_APPS['oa']
     configuration.save()

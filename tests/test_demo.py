@@ -11,12 +11,14 @@ import pytest
 import zxingcpp
 from PIL import Image
 from zl_testing import (
+    DEMO_H5_URL,
     load_demo,
     open_menu,
     rpc,
     run_proteus,
     sao_login,
     shot,
+    wechat_standin,
 )
 
 FACTS = '''
@@ -94,7 +96,10 @@ facts['manual_menus'] = [
 Homepage = Model.get('zl.mp.homepage')
 Promo = Model.get('zl.mp.promo')
 facts['homepages'] = [(h.state, len(h.banners)) for h in Homepage.find([])]
-facts['promos'] = [(p.ticket.kind, bool(p.qr)) for p in Promo.find([])]
+facts['promos'] = [(p.ticket.kind, bool(p.qr), p.link, p.scene)
+    for p in Promo.find([])]
+MpConfig = Model.get('zl.mp.configuration')
+facts['wechat'] = [MpConfig(1).wechat_base_url, MpConfig(1).wechat_oauth_url]
 Checkin = Model.get('zl.gate.checkin')
 facts['checkins'] = sorted(
     (c.device.code, c.result, c.reason or '') for c in Checkin.find([]))
@@ -189,7 +194,12 @@ def test_mini_program_home_page_and_promo(demo):
     "小程序首页设置 published, the group ticket's 微信推广码 with its QR"
     _, facts = demo
     assert facts['homepages'] == [['published', 1]]
-    assert facts['promos'] == [['group', True]]
+    (kind, qr, link, scene), = facts['promos']
+    assert (kind, qr) == ('group', True)
+    # Shared as a link, the code opens the demo's H5 page on the group.
+    assert link == f'{DEMO_H5_URL}?scene={scene}'
+    # The H5 page's login goes to the stand-in, as the API's does.
+    assert facts['wechat'] == [wechat_standin()] * 2
 
 
 def test_demo_prints_the_logins(demo):

@@ -55,6 +55,7 @@ slots = {s.date.isoformat(): s.id for s in Slot.find([('plan', '=', plan.id)])}
 config = MpConfig(1)
 config.seller = mp
 config.wechat_base_url = %(wechat)r
+config.wechat_oauth_url = %(wechat)r
 config.mp_appid, config.mp_secret = %(mp)r
 config.oa_appid, config.oa_secret = %(oa)r
 config.rate_ip = 0

@@ -257,6 +257,10 @@ def wechat_standin():
     return _standin[0]
 
 
+# What scripts/demo.sh gives demo_data.py as the visitor page's address.
+DEMO_H5_URL = 'http://127.0.0.1:8000/demo/zl_mp/h5/'
+
+
 def load_demo(config, database):
     """Make database what scripts/demo.sh makes: admin in Chinese, then
     scripts/demo_data.py; returns the script's output.  WeChat is this
@@ -265,7 +269,8 @@ def load_demo(config, database):
     result = subprocess.run(
         [sys.executable, ROOT / 'scripts' / 'demo_data.py',
             '-c', config, '-d', database],
-        env={**child_env(), 'ZL_WECHAT_URL': wechat_standin()},
+        env={**child_env(), 'ZL_WECHAT_URL': wechat_standin(),
+            'ZL_H5_URL': DEMO_H5_URL},
         stdin=subprocess.DEVNULL, capture_output=True,
         text=True, cwd=ROOT)
     if result.returncode:

@@ -12,6 +12,7 @@ from .exceptions import ConfigurationValidationError
 # A secret is write-only: the form shows this placeholder when one is set.
 SECRET_SET = '*' * 10
 WECHAT_API = 'https://api.weixin.qq.com'
+WECHAT_OAUTH = 'https://open.weixin.qq.com'
 
 
 class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
@@ -26,6 +27,10 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
         "WeChat API Address", required=True,
         help="Base address of WeChat's server API; a local stand-in "
         "for development and tests.")
+    wechat_oauth_url = fields.Char(
+        "WeChat Web Authorisation Address", required=True,
+        help="Base address of WeChat's web authorisation page, where the "
+        "H5 page sends visitors to log in; the stand-in for development.")
     mp_appid = fields.Char("Mini-Program AppID")
     mp_secret_value = fields.Char("Mini-Program AppSecret (stored)")
     mp_secret = fields.Function(fields.Char(
@@ -68,6 +73,10 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
     @classmethod
     def default_wechat_base_url(cls):
         return WECHAT_API
+
+    @classmethod
+    def default_wechat_oauth_url(cls):
+        return WECHAT_OAUTH
 
     @classmethod
     def default_promo_page(cls):
@@ -135,6 +144,7 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
             values = {
                 'seller': config.seller.id if config.seller else None,
                 'wechat_base_url': config.wechat_base_url.rstrip('/'),
+                'wechat_oauth_url': config.wechat_oauth_url.rstrip('/'),
                 'mp_appid': config.mp_appid,
                 'mp_secret': config.mp_secret_value,
                 'oa_appid': config.oa_appid,

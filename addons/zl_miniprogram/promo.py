@@ -87,6 +87,12 @@ class Promo(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
             help="Bookings made with the code (confirmed or used)."),
         'get_uses')
     note = fields.Text("Note")
+    link = fields.Function(fields.Char(
+            "H5 Link",
+            help="The visitor page opening this code: share it in a chat "
+            "or an article (set the Visitor Page Address in the mini-program "
+            "configuration)."),
+        'get_link')
     qr = fields.Function(fields.Binary(
             "QR Code", filename='qr_filename',
             help="Save it and share it with the tour group."),
@@ -177,6 +183,11 @@ class Promo(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
             for origin, count in cursor:
                 uses[int(origin.split(',')[1])] = count
         return uses
+
+    def get_link(self, name):
+        Configuration = Pool().get('zl.mp.configuration')
+        if self.scene and Configuration.values()['h5_url']:
+            return self.h5_link()
 
     def get_filename(self, name):
         kind = name[:-len('_filename')]

@@ -3,7 +3,11 @@
 
 It answers the four calls the visitor API makes as WeChat documents
 them: /sns/jscode2session, /sns/oauth2/access_token, /cgi-bin/stable_token
-and /wxa/getwxacodeunlimit.  The login code chooses the answer:
+and /wxa/getwxacodeunlimit; and WeChat's web authorisation page
+/connect/oauth2/authorize, where the H5 page sends a visitor to log in:
+it redirects back at once with the code `ok:<person>`, the person named
+by its cookie `standin_person` (a new one in a new browser).  The login
+code chooses the answer:
 
     ok:<person>            success, with the person's unionid
     nounion:<person>       success without unionid
@@ -39,13 +43,15 @@ from collections import Counter
 
 from .standin_wechat import (
     ENDPOINTS,
+    PERSON_COOKIE,
     TOKEN_SECONDS,
     Handler,
     openid,
     unionid,
 )
 
-__all__ = ['DEFAULT_APPS', 'StandIn', 'start', 'openid', 'unionid', 'main']
+__all__ = ['DEFAULT_APPS', 'PERSON_COOKIE', 'StandIn', 'start', 'openid',
+    'unionid', 'main']
 
 # Fake credentials for development: ids shaped like WeChat's.
 DEFAULT_APPS = {

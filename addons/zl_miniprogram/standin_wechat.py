@@ -1,10 +1,12 @@
 # This file is part of zhonglian-ticketing. See README.md for the licence.
 """The stand-in's answers: WeChat's four server calls as WeChat documents
-them (the login code chooses the answer, see standin.py), over the state
-the StandIn server keeps."""
+them (the login code chooses the answer, see standin.py) and the web
+authorisation page the H5 page sends visitors to, over the state the
+StandIn server keeps."""
 import base64
 import hashlib
 import hmac
+import http.cookies
 import http.server
 import io
 import json
@@ -26,7 +28,12 @@ ENDPOINTS = {
     '/sns/oauth2/access_token': 'oauth2_access_token',
     '/cgi-bin/stable_token': 'stable_token',
     '/wxa/getwxacodeunlimit': 'getwxacodeunlimit',
+    '/connect/oauth2/authorize': 'oauth2_authorize',
     }
+# Who is in this browser: the authorisation page's own cookie, as WeChat
+# knows its user.  Tests choose a person by setting it.
+PERSON_COOKIE = 'standin_person'
+_SCOPES = {'snsapi_base', 'snsapi_userinfo'}
 _ERRORS = {
     'used': (40163, "code been used"),
     'blocked': (40226, "high risk user blocked"),
@@ -235,6 +242,38 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if with_union:
                 data['unionid'] = unionid(person)
             self.send_json(data)
+
+    def oauth2_authorize(self, query, body):
+        """WeChat's web authorisation: back to redirect_uri with a login
+        code of the browser's person (a new one on a first visit); WeChat
+        shows its refusals as a page, not JSON"""
+        redirect = query.get('redirect_uri') or ''
+        target = urllib.parse.urlsplit(redirect)
+        if query.get('appid') not in self.server.apps:
+            return self.send_page(400, "appid 参数错误")
+        if (target.scheme not in {'http', 'https'} or not target.netloc
+                or query.get('response_type') != 'code'):
+            return self.send_page(400, "redirect_uri 参数错误")
+        if query.get('scope') not in _SCOPES:
+            return self.send_page(400, "scope 参数错误或没有 scope 权限")
+        cookies = http.cookies.SimpleCookie(self.headers.get('Cookie', ''))
+        person = cookies[PERSON_COOKIE].value if (
+            PERSON_COOKIE in cookies) else 'h5-' + secrets.token_hex(6)
+        params = urllib.parse.parse_qsl(target.query) + [
+            ('code', 'ok:' + person), ('state', query.get('state', ''))]
+        location = urllib.parse.urlunsplit(target._replace(
+                query=urllib.parse.urlencode(params), fragment=''))
+        self.send_response(302)
+        self.send_header('Location', location)
+        self.send_header('Set-Cookie', '%s=%s; Path=/; HttpOnly' % (
+                PERSON_COOKIE, person))
+        self.send_header('Content-Length', '0')
+        self.end_headers()
+
+    def send_page(self, status, text):
+        body = ('<!DOCTYPE html><html lang="zh-CN"><meta charset="utf-8">'
+            '<title>微信网页授权</title><p>%s</p></html>' % text)
+        self.send(status, body.encode('utf-8'), 'text/html; charset=utf-8')
 
     def stable_token(self, query, body):
         if body is None:

@@ -380,7 +380,7 @@ def test_stats(wx, server):
         stats = json.load(response)
     assert stats['calls'] == {
         'jscode2session': 2, 'oauth2_access_token': 1, 'stable_token': 1,
-        'getwxacodeunlimit': 1}
+        'getwxacodeunlimit': 1, 'oauth2_authorize': 0}
     request = urllib.request.Request(wx + '/_standin/reset', data=b'{}')
     with urllib.request.urlopen(request) as response:
         stats = json.load(response)

@@ -160,7 +160,7 @@ def load_museum():
     permission.save()
     load_gates(users[GATE_OPERATOR])
     load_mini_program(mini_program, individual, group)
-    return individual, window
+    return individual, group, window
 
 
 def load_mini_program(seller, individual, group):
@@ -247,7 +247,7 @@ def site_today():
     return dt.datetime.now(ZoneInfo(Configuration(1).timezone)).date()
 
 
-def load_plan(ticket, today):
+def load_plan(tickets, today):
     "门票预约 → 预约管理 → 新建, with the manual's values, then 启用"
     Plan = Model.get('zl.reservation.plan')
     Ticket = Model.get('zl.ticket')
@@ -260,7 +260,9 @@ def load_plan(ticket, today):
         plan.sessions.new(
             name=name, checkin_start=start, checkin_end=end,
             capacity=capacity)
-    plan.tickets.append(Ticket(ticket.id))
+    # The group ticket too: tour groups book its sessions through its
+    # promotion code (the H5 page's group flow).
+    plan.tickets.extend(Ticket(t.id) for t in tickets)
     plan.save()
     plan.click('activate')  # generates the slots up to 11 days ahead
     return plan
@@ -330,9 +332,9 @@ def book_at_window(plan_id, ticket_id, window_id, today):
 
 def main(database, config_file):
     config.set_trytond(database, config_file=config_file)
-    ticket, window = load_museum()
+    ticket, group, window = load_museum()
     today = site_today()
-    plan = load_plan(ticket, today)
+    plan = load_plan([ticket, group], today)
     print("demo: %s: %s slots from %s" % (
             plan.name, len(plan.slots), today))
 

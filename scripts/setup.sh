@@ -54,7 +54,17 @@ if [ ! -f "$TINYMCE/.installed" ]; then
     touch "$TINYMCE/.installed"
 fi
 
-# 5. Our part of the web root, linked (never copied) so that a change in
+# 5. axe-core, the accessibility checker the H5 page's browser tests
+# inject (tests/test_h5_page.py); a test tool, never served.
+AXE="$ROOT/.axe"
+if [ ! -f "$AXE/.installed" ]; then
+    echo "setup: installing axe-core 4 into $AXE"
+    rm -rf "$AXE" && mkdir -p "$AXE"
+    (cd "$AXE" && npm install --silent --no-audit --no-fund 'axe-core@^4')
+    touch "$AXE/.installed"
+fi
+
+# 6. Our part of the web root, linked (never copied) so that a change in
 # web/ is served at once: sao loads custom.js (the product's title,
 # Chinese before login, our additions to sao's catalogues in
 # web/locale/) and custom.css; and the editor above.

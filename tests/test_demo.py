@@ -6,6 +6,7 @@ developer menus."""
 import io
 import json
 import re
+import urllib.request
 
 import pytest
 import zxingcpp
@@ -133,7 +134,8 @@ def test_manual_reservable_period_is_active_with_slots(demo):
         ["上午场", '08:00:00', '12:00:00', 50],
         ["下午场", '13:00:00', '16:00:00', 50],
         ]
-    assert tickets == ['GR001']
+    # The group ticket too: its promotion code books these sessions.
+    assert sorted(tickets) == ['GR001', 'TT001']
     # Today to 11 days ahead, two sessions a day.
     assert facts['slots'] == 24
 
@@ -200,6 +202,35 @@ def test_mini_program_home_page_and_promo(demo):
     assert link == f'{DEMO_H5_URL}?scene={scene}'
     # The H5 page's login goes to the stand-in, as the API's does.
     assert facts['wechat'] == [wechat_standin()] * 2
+
+
+def test_visitor_page_and_catalogue_on_sqlite(demo, sqlite_database, server):
+    """The demo's embedded default serves what the visitor page shows:
+    the page, its tickets and their sessions (the group ticket's through
+    its promotion code)"""
+    config, name = sqlite_database
+    url = server(config, name)
+    _, facts = demo
+    (_, _, _, scene), = facts['promos']
+    base = f'{url}/{name}/zl_mp'
+
+    def get(path):
+        with urllib.request.urlopen(base + path, timeout=30) as response:
+            body = response.read()
+            if response.headers['Content-Type'].startswith('application/'):
+                return json.loads(body)
+            return body.decode('utf-8')
+
+    assert '<script id="zl-config"' in get('/h5/')
+    tickets = get('/v1/tickets')['tickets']
+    assert [t['name'] for t in tickets] == ["个人预约票"]
+    slots = get(f'/v1/tickets/{tickets[0]["id"]}/slots')['slots']
+    assert slots and {s['state'] for s in slots} <= {
+        'open', 'sold_out', 'not_yet_open', 'closed'}
+    assert 'sold_out' in {s['state'] for s in slots}
+    promo = get(f'/v1/promo/{scene}')
+    slots = get(f'/v1/tickets/{promo["ticket_id"]}/slots?promo={scene}')
+    assert 'open' in {s['state'] for s in slots['slots']}
 
 
 def test_demo_prints_the_logins(demo):

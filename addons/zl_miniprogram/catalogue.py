@@ -134,9 +134,14 @@ def slots(ticket, start, end):
         .join(p, condition=p.id == sl.plan)
         .join(pt, condition=(pt.plan == p.id) & (pt.ticket == ticket.id))
         .select(
-            sl.date, se.checkin_start, se.checkin_end, p.advance_days,
-            p.release_time, sl.closed, p.state, sl.booked, sl.capacity,
-            sl.id, se.name,
+            # Named: SQLite's types are applied by column name.
+            sl.date.as_('date'), se.checkin_start.as_('checkin_start'),
+            se.checkin_end.as_('checkin_end'),
+            p.advance_days.as_('advance_days'),
+            p.release_time.as_('release_time'), sl.closed.as_('closed'),
+            p.state.as_('plan_state'), sl.booked.as_('booked'),
+            sl.capacity.as_('capacity'), sl.id.as_('slot_id'),
+            se.name.as_('session'),
             where=(sl.date >= start) & (sl.date <= end)
             & (p.state != Literal('draft')),
             order_by=[sl.date.asc, se.checkin_start.asc, sl.id.asc]))

@@ -95,9 +95,19 @@ def page_root(request, database_name):
     return redirect(request.path + '/', code=301)
 
 
+def not_found():
+    return Response('Not Found', status=404, content_type='text/plain',
+        headers={'X-Content-Type-Options': 'nosniff'})
+
+
 @app.route(BASE + '/', methods=['GET'])
 @with_pool
 def page(request, pool):
+    try:
+        pool.get('zl.mp.configuration')
+    except KeyError:
+        # A database of the same server without this module.
+        return not_found()
     with Transaction().start(pool.database_name, 0, readonly=True):
         settings = page_settings(pool.database_name, request)
     html = _file('index.html').decode('utf-8')
@@ -111,6 +121,5 @@ def asset(request, database_name, name):
     if _NAME.fullmatch(name) and os.path.splitext(name)[1] in TYPES:
         data = _file(name)
     if data is None or name == 'index.html':
-        return Response('Not Found', status=404, content_type='text/plain',
-            headers={'X-Content-Type-Options': 'nosniff'})
+        return not_found()
     return _send(data, name, request)

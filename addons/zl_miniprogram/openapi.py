@@ -159,7 +159,7 @@ COMMON = {
 VISITOR = {'401': ['unauthorized']}
 BOOKING_CODES = {
     '400': ['invalid_request', 'invalid_id_number', 'invalid_phone',
-        'group_size'],
+        'contact_required', 'group_size'],
     '404': ['ticket_not_available', 'promo_not_found', 'not_found'],
     '409': ['sold_out', 'not_open', 'closed', 'limit_exceeded',
         'duplicate_visitor', 'idempotency_conflict'],

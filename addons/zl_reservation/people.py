@@ -82,7 +82,9 @@ class BookingPeople:
                 'size': size,
                 }
             if not contact_phone:
-                raise refusal('invalid_phone')
+                # The site calls the group's contact: said as missing,
+                # not as a malformed number.
+                raise refusal('contact_required')
         elif not visitors:
             raise refusal('invalid_request')
         return visitors, contact, group

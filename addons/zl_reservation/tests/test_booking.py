@@ -172,6 +172,20 @@ class BookingTestCase(SiteMixin, ModuleTestCase):
         self.assertEqual(self.booked(), 30)
 
     @with_transaction(context=SAME_TRANSACTION)
+    def test_contact_required(self):
+        "A group without a contact mobile: contact_required"
+        self.setup_site(
+            capacity=100, kind='group', group_min=10, group_max=50,
+            per_user_limit=0)
+        group = {'name': "某某中学", 'leader': "王老师", 'size': 12}
+        for contact in [{}, {'name': "王老师"}, {'phone': ' '}]:
+            self.assertRefused('contact_required',
+                self.request(group=group, contact=contact))
+        self.assertRefused('invalid_phone', self.request(
+                group=group, contact={'phone': '12345'}))
+        self.assertEqual(self.booked(), 0)
+
+    @with_transaction(context=SAME_TRANSACTION)
     def test_idempotency(self):
         "The same key returns the same booking"
         self.setup_site(capacity=10)

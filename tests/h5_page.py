@@ -9,8 +9,9 @@ import datetime as dt
 import io
 import json
 import re
+import time
 
-from playwright.sync_api import expect
+from playwright.sync_api import expect, sync_playwright
 from visitor_api import Api, drop_site, make_site
 from zl_testing import ARTIFACTS, CHROMIUM_ARGS, ROOT, run_proteus
 
@@ -336,109 +337,54 @@ OVERFLOW = '''() => document.documentElement.scrollWidth
     - window.innerWidth'''
 
 
-# ID numbers and phones for comparing the page's checks with identity.py --
+# The fixtures of the H5 test files, as generators (each file declares
+# its own fixtures from these: one site per file) ------------------------
 
-def resident_cases(today, rng):
-    """About 2,000 resident ID numbers, valid and not, near the edges of
-    every rule of identity._is_valid_resident_id"""
-    from trytond.modules.zl_reservation.identity import (
-        _PROVINCES,
-        make_resident_id,
-    )
-    provinces = sorted(_PROVINCES)
-    start = dt.date(1900, 1, 1)
-
-    def birth():
-        return start + dt.timedelta(days=rng.randrange(
-                (today - start).days + 1))
-
-    def make(region=None, born=None, seq=None):
-        region = region or '%02d%04d' % (
-            rng.choice(provinces), rng.randrange(10000))
-        born = born or birth().strftime('%Y%m%d')
-        return make_resident_id(region, born, seq or '%03d' % rng.randrange(
-                1000))
-    valid = [make() for _ in range(400)]
-    edges = [start, today, start - dt.timedelta(days=1),
-        today + dt.timedelta(days=1), dt.date(2000, 2, 29),
-        today + dt.timedelta(days=400), dt.date(2099, 12, 31)]
-    cases = valid + [make(born=d.strftime('%Y%m%d')) for d in edges]
-    # Every two-digit region prefix, good and bad.
-    cases += [make(region='%02d0101' % p) for p in range(100)]
-    cases += [make(region='%02d0101' % p, born='19000101')
-        for p in range(100)]
-    # Dates that do not exist; future births.
-    for _ in range(150):
-        year = rng.randrange(1900, 2030)
-        month, day = rng.choice([(0, 1), (13, 1), (19, 5), (1, 0), (1, 32),
-                (4, 31), (6, 31), (2, 30), (2, 29), (11, 31)])
-        cases.append(make(born='%04d%02d%02d' % (year, month, day)))
-    for _ in range(50):
-        cases.append(make(born=(today + dt.timedelta(
-                        days=rng.randrange(1, 3650))).strftime('%Y%m%d')))
-    # One character changed: mostly a wrong check character.
-    alphabet = '0123456789X'
-    for number in valid + valid[:200]:
-        i = rng.randrange(18)
-        c = rng.choice(alphabet.replace(number[i], ''))
-        cases.append(number[:i] + c + number[i + 1:])
-    # Lower-case x, whitespace anywhere, wrong lengths, strange characters.
-    with_x = [n for n in (make() for _ in range(600)) if n[-1] == 'X']
-    cases += [n[:-1] + 'x' for n in with_x]
-    # Python's whitespace is not JS's: U+001C-U+001F, U+0085 are spaces
-    # to str.split(), U+FEFF is not.
-    spaces = [' ', '  ', '\t', '\n', '\u3000', '\xa0', '\r\n', '\v',
-        '\x1c', '\x1f', '\x85', '\u2003', '\ufeff', '\u200b']
-    for number in valid[:150]:
-        i = rng.randrange(19)
-        cases.append(number[:i] + rng.choice(spaces) + number[i:])
-    cases += [' ' + n + ' ' for n in valid[:20]]
-    cases += ['%s %s %s' % (n[:6], n[6:14], n[14:]) for n in valid[:20]]
-    for number in valid[:150]:
-        cases.append(number[:rng.randrange(18)])
-        cases.append(number + rng.choice('0123456789X'))
-    cases += [n[:6] + n[8:17] for n in valid[:30]]  # old 15-digit cards
-    oddities = ['', ' ', 'X' * 18, '１' * 18, 'A' + '1' * 17,
-        '11010119900307123-', '١١٠١٠١١٩٩٠٠٣٠٧١٢٣٤', '11010119900307123Y']
-    for number in valid[:60]:
-        i = rng.randrange(17)
-        cases.append(number[:i] + rng.choice('aZ-.１٣*') + number[i + 1:])
-    return cases + oddities
+def phone_browser():
+    "For a module-scoped `browser` fixture: one Chromium process"
+    # Two workers on two cores, a booking and a login: more than the 5 s
+    # expect() waits by default (reset for the other files).
+    expect.set_options(timeout=15_000)
+    with sync_playwright() as playwright:
+        browser = chromium(playwright)
+        yield browser
+        browser.close()
+    expect.set_options(timeout=5_000)
 
 
-def document_cases(rng):
-    "(id_type, number) of the other documents, valid and not"
-    letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
-    cases = []
-    for _ in range(120):
-        text = ''.join(rng.choice(letters) for _ in range(
-                rng.randrange(2, 20)))
-        cases.append(('passport', rng.choice(
-                    [text, text.lower(), text[:3] + ' ' + text[3:],
-                        text + '-', text + '\u3000'])))
-    for _ in range(120):
-        digits = ''.join(rng.choice('0123456789') for _ in range(
-                rng.choice([7, 8, 9, 10, 11])))
-        cases.append(('hk_macau_permit', rng.choice('HMhmXC') + digits))
-        cases.append(('taiwan_permit', rng.choice(
-                    [digits, digits[:4] + ' ' + digits[4:], 'T' + digits])))
-    return cases
+def phones(browser, site):
+    """For a `visit` fixture: visit(person, width=, height=) is a new phone
+    of that WeChat person; the test fails on any script error, CSP
+    refusal or unexpected HTTP error seen on it"""
+    visitors = []
+
+    def new(person, **size):
+        visitors.append(Visitor(browser, site, person, **size))
+        return visitors[-1]
+    yield new
+    problems = [p for v in visitors for p in v.problems()]
+    for v in visitors:
+        v.close()
+    assert not problems, '\n'.join(problems)
 
 
-def phone_cases(rng):
-    "Mobile numbers, valid and not, with the prefixes and separators"
-    cases = []
-    for _ in range(300):
-        number = '1' + rng.choice('0123456789') + ''.join(
-            rng.choice('0123456789') for _ in range(
-                rng.choice([8, 9, 9, 9, 10])))
-        prefix = rng.choice(['', '', '+86', '86', '0086', '+86 ', '+ 86',
-                '+87', '８６'])
-        shaped = rng.choice([number, f'{number[:3]} {number[3:7]} '
-            f'{number[7:]}', f'{number[:3]}-{number[3:7]}-{number[7:]}',
-            number + ' ', '\t' + number, number[:5] + 'a' + number[6:],
-            number[:3] + rng.choice('\x1c\x85\ufeff\u3000') + number[3:],
-            number.replace('3', '３')])
-        cases.append(prefix + shaped)
-    return cases + ['', ' ', '-', '+86', '13800138000x',
-        '１３８００１３８０００']
+def wait_until(check, timeout=5):
+    "Poll check() (the slots' answers are up to a second old)"
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, 'condition not reached'
+        time.sleep(0.1)
+
+
+def bookings(site, person):
+    status, _, data = site.visitor(person)('GET', '/bookings')
+    assert status == 200, data
+    return data['bookings']
+
+
+def booking_posts(h):
+    "The bodies of the page's POST /bookings, as they are sent"
+    bodies = []
+    h.page.on('request', lambda r: bodies.append(json.loads(r.post_data))
+        if r.method == 'POST' and r.url.endswith('/bookings') else None)
+    return bodies

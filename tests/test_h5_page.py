@@ -1,46 +1,36 @@
 # This file is part of zhonglian-ticketing. See README.md for the licence.
 """The H5 visitor page (addons/zl_miniprogram/h5/) in a phone-sized
-headless Chromium against a real site: its UI contract (roles, labels,
-the Chinese texts), the booking flows end to end with WeChat login
-through the stand-in, and its accessibility.  What the page did is
-checked through the visitor API as the same person.  Screenshots go to
-test-artifacts/h5-*.png for a person to look at."""
+headless Chromium against a real site: the individual booking flow end
+to end with WeChat login through the stand-in, and the ways it can fail
+(an invalid ID number, a sold-out session, a date not yet open, a double
+tap, a lost answer).  What the page did is checked through the visitor
+API as the same person.  Screenshots go to test-artifacts/h5-*.png for a
+person to look at.  Groups, promotion links, companions, sessions and
+accessibility: test_h5_group_access.py."""
 import datetime as dt
 import json
-import random
 import re
-import time
 
 import pytest
 from h5_page import (
     BANNER_CAPTION,
     EXPO,
-    OVERFLOW,
     SITE_NAME,
-    Visitor,
-    axe_violations,
-    chromium,
-    document_cases,
+    booking_posts,
+    bookings,
     h5_site,
     masked,
     month_day,
     opens_text,
-    phone_cases,
+    phone_browser,
+    phones,
     qr_codes,
-    resident_cases,
-    serve_axe,
     session_label,
+    wait_until,
 )
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from visitor_api import booking_request, visitor
 from zl_testing import resident_id
-
-from trytond.modules.zl_reservation.identity import (
-    is_valid_id,
-    is_valid_mobile,
-    make_resident_id,
-    normalize_id,
-)
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.browser]
 
@@ -52,53 +42,12 @@ def site(pg_template, tmp_path_factory, server_module):
 
 @pytest.fixture(scope='module')
 def browser():
-    # Two workers on two cores, a booking and a login: more than the 5 s
-    # expect() waits by default (reset for the other files).
-    expect.set_options(timeout=15_000)
-    with sync_playwright() as playwright:
-        browser = chromium(playwright)
-        yield browser
-        browser.close()
-    expect.set_options(timeout=5_000)
+    yield from phone_browser()
 
 
 @pytest.fixture
 def visit(browser, site):
-    """visit(person, width=, height=): a new phone of that WeChat person;
-    the test fails on any script error, CSP refusal or unexpected HTTP
-    error seen on it"""
-    visitors = []
-
-    def new(person, **size):
-        visitors.append(Visitor(browser, site, person, **size))
-        return visitors[-1]
-    yield new
-    problems = [p for v in visitors for p in v.problems()]
-    for v in visitors:
-        v.close()
-    assert not problems, '\n'.join(problems)
-
-
-def wait_until(check, timeout=5):
-    "Poll check() (the slots' answers are up to a second old)"
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, 'condition not reached'
-        time.sleep(0.1)
-
-
-def bookings(site, person):
-    status, _, data = site.visitor(person)('GET', '/bookings')
-    assert status == 200, data
-    return data['bookings']
-
-
-def booking_posts(h):
-    "The bodies of the page's POST /bookings, as they are sent"
-    bodies = []
-    h.page.on('request', lambda r: bodies.append(json.loads(r.post_data))
-        if r.method == 'POST' and r.url.endswith('/bookings') else None)
-    return bodies
+    yield from phones(browser, site)
 
 
 def fill(site, ticket, slot, people, person):
@@ -383,186 +332,3 @@ def test_lost_answer(site, visit):
     expect(page.get_by_text(booking['number'], exact=True)).to_be_visible()
     assert len(posts) == 2, posts
     assert posts[0]['idempotency_key'] == posts[1]['idempotency_key']
-
-
-def test_group_from_promo(site, visit):
-    ids, person, date = site.ids, 'h5-grace', site.ids['tomorrow']
-    scene = ids['scene']
-    h = visit(person)
-    page, posts = h.page, booking_posts(h)
-    h.open(f'?scene={scene}')
-    h.screen('团体票')
-    status, _, data = site.api('GET', f'/tickets/{ids["group"]}/slots'
-        f'?promo={scene}&from={date}&to={date}')
-    assert status == 200, data
-    h.to_visitors(date, session_label(data['slots'][0]), group=True)
-    group = page.get_by_role('group', name='团体信息')
-    group.get_by_label('团体名称').fill('星光小学')
-    group.get_by_label('领队姓名').fill('王老师')
-    size = group.get_by_label('团体人数')
-    expect(group.get_by_text('5-30 人')).to_be_visible()
-    size.fill('4')
-    size.blur()
-    expect(size).to_have_attribute('aria-invalid', 'true')
-    expect(size).to_have_accessible_description(
-        re.compile('团体人数须在 5-30 人之间'))
-    h.shot(14, 'group-form')
-    size.fill('12')
-    expect(size).not_to_have_attribute('aria-invalid', 'true')
-    group.get_by_label('联系人', exact=True).fill('王老师')
-    group.get_by_label('联系电话', exact=True).fill('13800138000')
-    h.to_confirm()
-    h.button('提交预约').click()
-    h.screen('电子门票')
-    expect(page.get_by_text('可入园 12 人', exact=True)).to_be_visible()
-    booking, = bookings(site, person)
-    assert booking['group']['size'] == 12 and booking['quantity'] == 12
-    assert booking['group']['name'] == '星光小学', booking
-    assert [p.get('promo') for p in posts] == [scene], posts
-
-
-def test_expired_and_unknown_promo(site, visit):
-    h = visit('h5-heidi')
-    h.expect_http(410, r'/promo/')
-    h.open(f'?scene={site.ids["expired_scene"]}')
-    expect(h.page.get_by_role('alert')).to_contain_text('推广码已过期')
-    h.shot(15, 'expired-promo')
-    h.page = h.new_page()
-    h.expect_http(404, r'/promo/')
-    h.open('?scene=nosuchscene1')
-    expect(h.page.get_by_role('alert')).to_contain_text('推广码无效')
-
-
-def test_accessibility(site, visit):
-    """axe-core finds nothing serious on the booking screens; 200 % text
-    never scrolls sideways at 375 or 414 px; the keyboard reaches 立即预约
-    and every screen change focuses its h1"""
-    ids, date = site.ids, site.ids['tomorrow']
-    h = visit('h5-ivan')
-    page, failures = h.page, []
-    serve_axe(page)
-
-    def focused(name):
-        h1 = h.h1()
-        try:
-            expect(h1).to_be_focused(timeout=5_000)
-        except AssertionError:
-            failures.append(f'{name}: focus is not on the h1')
-        title = f'{h1.inner_text().strip()} - {SITE_NAME}'
-        if page.title() != title:
-            failures.append(f'{name}: title {page.title()!r} != {title!r}')
-
-    def audit(name):
-        for v in axe_violations(page):
-            failures.append(f'{name}: axe {v["impact"]} {v["id"]}: '
-                f'{v["help"]}\n    ' + '\n    '.join(v['nodes']))
-        page.evaluate('() => document.documentElement.style.fontSize'
-            ' = "200%"')
-        for width, height in [(414, 896), (375, 812)]:
-            page.set_viewport_size({'width': width, 'height': height})
-            overflow = page.evaluate(OVERFLOW)
-            if overflow > 0:
-                failures.append(f'{name}: {overflow} px sideways at '
-                    f'{width} px with 200 % text')
-        h.shot(16, f'text-200-{name}')
-        page.evaluate('() => document.documentElement.style.fontSize = ""')
-
-    h.open()
-    h.screen(SITE_NAME)
-    expect(page.get_by_role('img', name=BANNER_CAPTION)).to_be_visible()
-    audit('home')
-    page.get_by_role('main').get_by_role(
-        'link', name='全部门票', exact=True).click()
-    h.screen('全部门票')
-    focused('list')
-    expect(page.get_by_role('link', name=re.compile('^自由行'))
-        ).to_be_visible()
-    audit('list')
-    h.to_ticket('自由行')
-    focused('ticket')
-    audit('ticket')
-    # From the top of a freshly loaded ticket page, by keyboard only.
-    page.reload()
-    h.screen('自由行')
-    book = h.button('立即预约')
-    for _ in range(40):
-        page.keyboard.press('Tab')
-        if book.evaluate('b => b === document.activeElement'):
-            break
-    else:
-        failures.append('ticket: Tab never reaches 立即预约')
-    page.keyboard.press('Enter')
-    h.screen('选择日期和场次')
-    focused('dates')
-    h.date_chip(date, '可预约').click()
-    h.session(session_label(site.slot(ids['free'], date, '全天'))).check()
-    audit('dates')
-    h.button('下一步').click()
-    h.screen('填写游客信息')
-    focused('visitors')
-    number = resident_id(5301)
-    fieldset = h.fill_visitor(1, '赵六', number[:-1] + (
-            '0' if number[-1] != '0' else '1'))
-    expect(fieldset.get_by_label('证件号码')).to_have_attribute(
-        'aria-invalid', 'true')
-    audit('visitors')
-    h.fill_visitor(1, '赵六', number, '13800138002')
-    h.fill_contact('赵六', '13800138002')
-    h.to_confirm()
-    focused('confirm')
-    audit('confirm')
-    h.button('提交预约').click()
-    h.screen('电子门票')
-    focused('eticket')
-    page.wait_for_function('i => i.complete && i.naturalWidth > 0',
-        arg=page.get_by_role('img', name=re.compile('^入园二维码 ')
-            ).element_handle())
-    audit('eticket')
-    assert not failures, '\n'.join(failures)
-
-
-CHECKS = '''async ([numbers, documents, phones, today]) => {
-    const checks = await import(new URL('idcard.js', location.href).href);
-    return {
-        resident: numbers.map(n => checks.residentIdError(n, today)),
-        documents: documents.map(
-            ([type, n]) => checks.idError(type, n, today) === null),
-        phones: phones.map(p => checks.phoneError(p) === null),
-    };
-}'''
-
-
-def resident_error(number):
-    "What residentIdError must answer, from identity.py"
-    if is_valid_id('resident_id', number):
-        return None
-    number = normalize_id('resident_id', number)
-    if re.fullmatch('[0-9]{17}[0-9X]', number) and is_valid_id(
-            'resident_id', make_resident_id(
-                number[:6], number[6:14], number[14:17])):
-        return 'checksum'
-    return 'format'
-
-
-def test_id_checks_agree_with_server(site, visit):
-    today, rng = dt.date.today(), random.Random(11643)
-    numbers = resident_cases(today, rng)
-    documents, phones = document_cases(rng), phone_cases(rng)
-    h = visit('h5-judy')
-    h.open()
-    h.screen(SITE_NAME)
-    answers = h.page.evaluate(CHECKS, [numbers, documents, phones,
-            today.isoformat()])
-    assert [len(a) for a in answers.values()] == [
-        len(numbers), len(documents), len(phones)]
-    wrong = [f'resident_id {n!r}: page {a!r}, server {resident_error(n)!r}'
-        for n, a in zip(numbers, answers['resident'])
-        if a != resident_error(n)]
-    wrong += [f'{t} {n!r}: page {a}, server {is_valid_id(t, n)}'
-        for (t, n), a in zip(documents, answers['documents'])
-        if a != is_valid_id(t, n)]
-    wrong += [f'phone {p!r}: page {a}, server {is_valid_mobile(p)}'
-        for p, a in zip(phones, answers['phones'])
-        if a != is_valid_mobile(p)]
-    assert not wrong, f'{len(wrong)} disagreements:\n' + '\n'.join(
-        wrong[:60])

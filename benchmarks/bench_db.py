@@ -121,6 +121,22 @@ def create(workdir, database, users):
     return config, info
 
 
+# 预约设置 → 参观规则 as a national museum publishes it (--policy): every
+# booking then also takes the ID locks and reads what its IDs and account
+# hold (tests/test_policy_races.py shows the rules hold under races).
+POLICY = dict(account_people_per_day=5, account_bookings_per_day=3,
+    id_one_per_day=True, id_bookings_max=3, id_bookings_days=30,
+    booking_visitors_max=5)
+
+
+def apply_policy(config, database):
+    run_proteus(config, database, (
+            'Configuration = Model.get("zl.reservation.configuration")\n'
+            'config = Configuration(1)\n'
+            + ''.join(f'config.{k} = {v!r}\n' for k, v in POLICY.items())
+            + 'config.save()\n'))
+
+
 def scratch_tables(database):
     "Scratch tables of the raw-SQL ceiling: a booking and its pass."
     with pg(database) as conn:

@@ -18,7 +18,16 @@ import sys
 import time
 from pathlib import Path
 
-from bench_db import SOLD_OUT, allocate, create, drop, oversold, pg
+from bench_db import (
+    POLICY,
+    SOLD_OUT,
+    allocate,
+    apply_policy,
+    create,
+    drop,
+    oversold,
+    pg,
+)
 from bench_load import Bench, Booker, raw
 from bench_server import Server, begin_run
 
@@ -65,6 +74,8 @@ def arguments():
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--policy', action='store_true',
+        help="set a museum's visit policy (bench_db.POLICY) first")
     parser.add_argument('--quick', action='store_true',
         help='3 s per level instead of 10 s')
     parser.add_argument('--levels', default='1,8,32,64',
@@ -107,6 +118,9 @@ def main():
     server = None
     try:
         config, info = create(workdir, database, users)
+        if args.policy:
+            apply_policy(config, database)
+            print(f'visit policy: {POLICY}', flush=True)
         slots = allocate(info['slots'])
         print(f'database ready in {time.monotonic() - started:.0f} s',
             flush=True)

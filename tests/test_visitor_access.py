@@ -119,3 +119,36 @@ def test_rate_limits_per_ip_and_per_session(site):
         time.sleep(0.1)
     else:
         pytest.fail('the rate limit stayed after it was lifted')
+
+
+def test_visit_policy_explained_over_http(site):
+    """R01 sets 预约设置 → 参观规则; the visitor API answers its refusals
+    with their own codes, statuses and Chinese messages, at once"""
+    api, ids = site
+    client = staff(site, 'r01')
+    client('model.zl.reservation.configuration.write', [1], {
+            'account_people_per_day': 2, 'id_one_per_day': True})
+    date = ids['tomorrow']
+    chinese = {'Accept-Language': 'zh-CN'}
+    try:
+        me = api.login('policy-1')
+        first = booking_request(ids, ids['slots'][date],
+            [visitor(960), visitor(961)])
+        assert me('POST', '/bookings', first)[0] == 201
+        # Another ticket, same date: the account's two people are used.
+        more = booking_request(ids, ids['slots'][date], [visitor(962)],
+            ticket_id=ids['paid'])
+        answer = me('POST', '/bookings', more, headers=chinese)
+        assert error_of(answer) == (409, 'account_limit')
+        assert '2' in answer[2]['error']['message']
+        assert '每个账号' in answer[2]['error']['message']
+        # Another account, one of those IDs on another ticket that day.
+        other = api.login('policy-2')
+        again = booking_request(ids, ids['slots'][date], [visitor(961)],
+            ticket_id=ids['paid'])
+        answer = other('POST', '/bookings', again, headers=chinese)
+        assert error_of(answer) == (409, 'id_limit')
+        assert date in answer[2]['error']['message']
+    finally:
+        client('model.zl.reservation.configuration.write', [1], {
+                'account_people_per_day': 0, 'id_one_per_day': False})

@@ -159,10 +159,11 @@ COMMON = {
 VISITOR = {'401': ['unauthorized']}
 BOOKING_CODES = {
     '400': ['invalid_request', 'invalid_id_number', 'invalid_phone',
-        'contact_required', 'group_size'],
+        'contact_required', 'group_size', 'visitors_limit'],
     '404': ['ticket_not_available', 'promo_not_found', 'not_found'],
     '409': ['sold_out', 'not_open', 'closed', 'limit_exceeded',
-        'duplicate_visitor', 'idempotency_conflict'],
+        'account_limit', 'account_bookings_limit', 'id_limit',
+        'id_window_limit', 'duplicate_visitor', 'idempotency_conflict'],
     '410': ['promo_expired'],
     }
 CANCEL_CODES = {

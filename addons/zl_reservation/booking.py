@@ -19,8 +19,9 @@ from trytond.transaction import without_check_access
 from . import identity
 from .engine import EngineOwnedMixin
 from .exceptions import BookingError
+from .holdings import HOLDING
 from .lifecycle import BookingLifecycle
-from .service import HOLDING, BookingService
+from .service import BookingService
 
 
 class Booking(

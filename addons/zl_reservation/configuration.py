@@ -4,13 +4,14 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from trytond.cache import Cache
 from trytond.i18n import gettext
-from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
+from trytond.model import Check, ModelSingleton, ModelSQL, ModelView, fields
 from trytond.modules.zl_ticket_core.audit import AuditMixin
 from trytond.pool import Pool
 from trytond.pyson import Id
 from trytond.transaction import without_check_access
 
 from .exceptions import ConfigurationValidationError
+from .policy import LIMITS
 
 TIMEZONES = [(z, z) for z in sorted(available_timezones())]
 
@@ -34,6 +35,30 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
         help="Minutes before the session's check-in start after which "
         "bookings can no longer be cancelled.")
 
+    # The visit policy (policy.py): 0 or unticked is no limit.
+    account_people_per_day = fields.Integer(
+        "People per Account per Day", required=True,
+        help="A visitor account may book at most this many people for "
+        "one visit date, all tickets together (0: no limit).")
+    account_bookings_per_day = fields.Integer(
+        "Bookings per Account per Day", required=True,
+        help="A visitor account may make at most this many bookings for "
+        "one visit date (0: no limit).")
+    id_one_per_day = fields.Boolean(
+        "One Booking per ID per Day",
+        help="An identity document may be in only one booking per visit "
+        "date, whatever the ticket.")
+    id_bookings_max = fields.Integer(
+        "Bookings per ID", required=True,
+        help="An identity document may be in at most this many bookings "
+        "within the days below (0: no limit).")
+    id_bookings_days = fields.Integer(
+        "In Days", required=True,
+        help="The number of consecutive days the limit above counts.")
+    booking_visitors_max = fields.Integer(
+        "Visitors per Booking", required=True,
+        help="At most this many visitors in one booking (0: no limit).")
+
     @classmethod
     def default_booking_sequence(cls):
         pool = Pool()
@@ -52,14 +77,64 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
         return 0
 
     @classmethod
+    def default_account_people_per_day(cls):
+        return 0
+
+    @classmethod
+    def default_account_bookings_per_day(cls):
+        return 0
+
+    @classmethod
+    def default_id_bookings_max(cls):
+        return 0
+
+    @classmethod
+    def default_id_bookings_days(cls):
+        return 0
+
+    @classmethod
+    def default_booking_visitors_max(cls):
+        return 0
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('policy_not_negative', Check(t,
+                    (t.account_people_per_day >= 0)
+                    & (t.account_bookings_per_day >= 0)
+                    & (t.id_bookings_max >= 0) & (t.id_bookings_days >= 0)
+                    & (t.booking_visitors_max >= 0)),
+                'zl_reservation.msg_policy_negative'),
+            ]
+
+    @classmethod
     def validate_fields(cls, configurations, field_names):
         super().validate_fields(configurations, field_names)
+        cls.check_cancel_deadline(configurations, field_names)
+        cls.check_id_window(configurations, field_names)
+
+    @classmethod
+    def check_cancel_deadline(cls, configurations, field_names=None):
         if field_names and 'cancel_deadline' not in field_names:
             return
         for configuration in configurations:
             if (configuration.cancel_deadline or 0) < 0:
                 raise ConfigurationValidationError(gettext(
                         'zl_reservation.msg_cancel_deadline_negative'))
+
+    @classmethod
+    def check_id_window(cls, configurations, field_names=None):
+        "A number of bookings per ID needs its days, and the reverse"
+        if field_names and not (
+                {'id_bookings_max', 'id_bookings_days'} & set(field_names)):
+            return
+        for configuration in configurations:
+            if (bool(configuration.id_bookings_max)
+                    != bool(configuration.id_bookings_days)):
+                raise ConfigurationValidationError(gettext(
+                        'zl_reservation.msg_policy_id_window'))
 
     @classmethod
     def get_id_secret(cls):
@@ -78,6 +153,8 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
                 'timezone': config.timezone,
                 'booking_sequence': config.booking_sequence.id,
                 'cancel_deadline': config.cancel_deadline,
+                **{name: getattr(config, name) or default
+                    for name, default in LIMITS.items()},
                 }
             cls._values_cache.set(None, values)
         return values

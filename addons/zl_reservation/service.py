@@ -20,7 +20,6 @@ the commit.
 """
 import json
 
-from sql.aggregate import Count
 from sql.functions import CurrentTimestamp
 
 from trytond import backend
@@ -28,7 +27,7 @@ from trytond.pool import Pool
 from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction, without_check_access
 
-from . import identity, passcode
+from . import identity, passcode, policy
 from .engine import (
     advisory_lock,
     decide,
@@ -39,14 +38,12 @@ from .engine import (
     rpc_answer,
     text,
 )
+from .holdings import BookingHoldings
 from .people import BookingPeople
 from .slot import slot_state
 
-# Bookings that hold their places (per-user limit, duplicate IDs).
-HOLDING = ('confirmed', 'used')
 
-
-class BookingService(BookingPeople):
+class BookingService(BookingHoldings, BookingPeople):
     __slots__ = ()
 
     @classmethod
@@ -142,13 +139,31 @@ class BookingService(BookingPeople):
 
         date = slot['state']['date']
         limit = ticket['per_user_limit'] if account else 0
+        rules = Configuration.values()
+        if not group:
+            cls._refuse(policy.visitors_refusal(rules, quantity))
+        per_day = account and (rules['account_people_per_day']
+            or rules['account_bookings_per_day'])
+        window = policy.id_window(rules, date) if digests else None
+        # The policy's keys span tickets (and, per ID, dates): a booking on
+        # another ticket or channel waits for this one.
         advisory_lock(
             [lock_key('id', ticket_id, date, d) for d in digests]
-            + ([lock_key('account', ticket_id, account)] if limit else []))
+            + ([lock_key('account', ticket_id, account)] if limit else [])
+            + ([lock_key('account-day', account, date)] if per_day else [])
+            + ([lock_key('id-any', d) for d in digests] if window else []))
         if limit and cls._held(account, ticket_id) >= limit:
             raise refusal('limit_exceeded', limit=limit)
         if digests and cls._id_holds_pass(ticket_id, date, digests):
             raise refusal('duplicate_visitor')
+        if per_day:
+            cls._refuse(policy.account_refusal(
+                    rules, *cls._held_on(account, date), quantity))
+        if window:
+            held = cls._id_dates(digests, *window)
+            for digest in digests:
+                cls._refuse(policy.id_refusal(
+                        rules, held.get(digest, []), date))
 
         # Write first, take the places last: the slot row stays locked only
         # from its update to the commit, which is what bounds a hot slot.
@@ -183,16 +198,6 @@ class BookingService(BookingPeople):
                 where=(b.seller == seller_id) & (b.idempotency_key == key),
                 limit=1))
         return cursor.fetchone()
-
-    @classmethod
-    def _held(cls, account, ticket_id):
-        "How many bookings of the ticket the account holds (用户限购)"
-        cursor = Transaction().connection.cursor()
-        b = cls.__table__()
-        cursor.execute(*b.select(Count(b.id),
-                where=(b.account == account) & (b.ticket == ticket_id)
-                & b.state.in_(list(HOLDING))))
-        return cursor.fetchone()[0]
 
     @classmethod
     def _audit_booking(cls, booking, ticket, slot, account):
@@ -254,17 +259,6 @@ class BookingService(BookingPeople):
         names = ['date', 'checkin_start', 'checkin_end', 'advance_days',
             'release_time', 'closed', 'plan_state', 'booked', 'capacity']
         return {'state': dict(zip(names, row)), 'session': row[-1]}
-
-    @classmethod
-    def _id_holds_pass(cls, ticket_id, date, digests):
-        pool = Pool()
-        Pass = pool.get('zl.pass')
-        cursor = Transaction().connection.cursor()
-        p = Pass.__table__()
-        cursor.execute(*p.select(p.id, where=(p.ticket == ticket_id)
-                & (p.date == date) & p.id_digest.in_(digests)
-                & p.state.in_(['valid', 'used']), limit=1))
-        return bool(cursor.fetchone())
 
     @classmethod
     def _insert(cls, seller_id, ticket, slot_id, date, account, key,

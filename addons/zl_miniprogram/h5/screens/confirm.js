@@ -115,7 +115,8 @@ export async function confirmScreen() {
       actions = [[t('chooseAgain'),
         () => go(`#/tickets/${ticket.id}/date`)]];
     } else if (['duplicate_visitor', 'invalid_id_number', 'invalid_phone',
-      'contact_required', 'group_size', 'invalid_request']
+      'contact_required', 'group_size', 'invalid_request', 'visitors_limit',
+      'id_limit', 'id_window_limit']
       .includes(error.code)) {
       actions = [[t('edit'), () => go(visitorsRoute)]];
     } else if (error.code === 'rate_limited') {

@@ -1,0 +1,79 @@
+# This file is part of zhonglian-ticketing. See README.md for the licence.
+"""The site's visit policy (预约设置 → 参观规则): how much one visitor
+account and one identity document may book, and how many people one
+booking may carry.  Museums publish such rules (5 people per account per
+day, one booking per ID per day, ...); the manual only hints at them
+(用户限购, 一人一票).
+
+Pure rules, no Tryton: the booking service gathers what the account and
+the IDs already hold under its locks and asks these functions; each
+answers None or (code, message arguments).  A limit of 0 is no limit."""
+import datetime as dt
+
+# The policy's settings and their "off" value.
+LIMITS = {
+    'account_people_per_day': 0,
+    'account_bookings_per_day': 0,
+    'id_one_per_day': False,
+    'id_bookings_max': 0,
+    'id_bookings_days': 0,
+    'booking_visitors_max': 0,
+    }
+
+
+def visitors_refusal(policy, count):
+    "At most booking_visitors_max people in one booking"
+    limit = policy['booking_visitors_max']
+    if limit and count > limit:
+        return 'visitors_limit', {'limit': limit}
+    return None
+
+
+def account_refusal(policy, held_people, held_bookings, quantity):
+    """The account holds held_bookings bookings for held_people people on
+    the visit date, all tickets together; quantity more asked"""
+    people = policy['account_people_per_day']
+    if people and held_people + quantity > people:
+        return 'account_limit', {
+            'limit': people, 'left': max(people - held_people, 0)}
+    bookings = policy['account_bookings_per_day']
+    if bookings and held_bookings + 1 > bookings:
+        return 'account_bookings_limit', {'limit': bookings}
+    return None
+
+
+def id_window(policy, date):
+    """(first, last) visit dates whose bookings of an ID the rules of a
+    booking on date depend on, or None when no ID rule is on"""
+    days = policy['id_bookings_days'] if policy['id_bookings_max'] else 0
+    if days:
+        span = dt.timedelta(days=days - 1)
+        return date - span, date + span
+    if policy['id_one_per_day']:
+        return date, date
+    return None
+
+
+def id_refusal(policy, held_dates, date):
+    """held_dates: the visit dates of the bookings one ID holds (one item
+    per booking, any ticket) inside id_window; a booking on date more.
+
+    One per day: no other booking that day.  N in M days: no M
+    consecutive days may hold more than N bookings of the ID, counting
+    this one."""
+    if policy['id_one_per_day'] and date in held_dates:
+        return 'id_limit', {'date': date}
+    limit, days = policy['id_bookings_max'], policy['id_bookings_days']
+    if limit and days:
+        dates = sorted(list(held_dates) + [date])
+        span = dt.timedelta(days=days - 1)
+        for first in range(len(dates)):
+            # Bookings from dates[first] to dates[first] + days - 1.
+            last = first
+            while last + 1 < len(dates) and (
+                    dates[last + 1] - dates[first] <= span):
+                last += 1
+            if last - first + 1 > limit and (
+                    dates[first] <= date <= dates[first] + span):
+                return 'id_window_limit', {'limit': limit, 'days': days}
+    return None

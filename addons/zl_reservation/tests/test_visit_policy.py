@@ -1,0 +1,150 @@
+# This file is part of zhonglian-ticketing. See README.md for the licence.
+"""The visit policy of 预约设置 enforced by the booking service, one test
+per code, across tickets and dates (SQLite; the races:
+tests/test_policy_races.py on PostgreSQL)."""
+import datetime as dt
+
+from trytond.exceptions import UserError
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+
+from .tools import SAME_TRANSACTION, SiteMixin, visitor
+
+ACCOUNT = 'web.user,1'
+
+
+class VisitPolicyTestCase(SiteMixin, ModuleTestCase):
+    "Test the visit policy"
+    module = 'zl_reservation'
+    extras = []
+
+    def setup_policy(self, **rules):
+        "Two tickets of one plan, no per-ticket limit, the rules set"
+        pool = Pool()
+        Configuration = pool.get('zl.reservation.configuration')
+        Ticket = pool.get('zl.ticket')
+        Seller = pool.get('zl.seller')
+        Plan = pool.get('zl.reservation.plan')
+        Slot = pool.get('zl.reservation.slot')
+        # First: the singleton's creation locks its table, which must
+        # come before any other statement of the transaction.
+        Configuration.write([Configuration(1)], dict(
+                {'cancel_deadline': 0}, **rules))
+        self.setup_site(capacity=50, per_user_limit=0)
+        self.other, = Ticket.create([{'name': "特展票", 'code': 'EXPO',
+                    'per_user_limit': 0}])
+        Ticket.put_on_shelf([self.other])
+        Seller.write([self.seller], {'tickets': [('add', [self.other.id])]})
+        Plan.write([self.plan], {'tickets': [('add', [self.other.id])]})
+        self.later = Slot.search([('plan', '=', self.plan.id),
+                ('date', '=', self.slot.date + dt.timedelta(days=1))])[0]
+
+    def on(self, *visitors, ticket=None, slot=None):
+        "A request for ticket (default the first) on slot (default tomorrow)"
+        return self.request(*visitors,
+            ticket=(ticket or self.ticket).id, slot=(slot or self.slot).id)
+
+    def cancel(self, result):
+        Booking = Pool().get('zl.booking')
+        Booking.cancel_bookings([Booking(result['id'])])
+
+    @with_transaction(context=SAME_TRANSACTION)
+    def test_off_by_default(self):
+        "Without rules one account books many, one ID every ticket"
+        self.setup_policy()
+        for n in range(3):
+            self.book(self.on(visitor(n), visitor(n + 10), visitor(n + 20)),
+                account=ACCOUNT)
+        self.book(self.on(visitor(1), ticket=self.other), account=ACCOUNT)
+
+    @with_transaction(context=SAME_TRANSACTION)
+    def test_visitors_limit(self):
+        "More visitors than a booking may carry: visitors_limit"
+        self.setup_policy(booking_visitors_max=2)
+        error = self.assertRefused('visitors_limit',
+            self.on(visitor(1), visitor(2), visitor(3)))
+        self.assertIn('2', error.message)
+        self.assertEqual(self.booked(), 0)
+        self.book(self.on(visitor(1), visitor(2)))
+
+    @with_transaction(context=SAME_TRANSACTION)
+    def test_account_limit(self):
+        """People per account per day, all tickets, counted by holding
+        bookings only: account_limit"""
+        self.setup_policy(account_people_per_day=3)
+        first = self.book(self.on(visitor(1), visitor(2)), account=ACCOUNT)
+        error = self.assertRefused('account_limit', self.on(
+                visitor(3), visitor(4), ticket=self.other), account=ACCOUNT)
+        self.assertIn('1', error.message)
+        # The limit exactly, another account, another date: fine.
+        self.book(self.on(visitor(3), ticket=self.other), account=ACCOUNT)
+        self.book(self.on(visitor(4)), account='web.user,2')
+        self.book(self.on(visitor(5), slot=self.later), account=ACCOUNT)
+        self.assertRefused('account_limit', self.on(visitor(6)),
+            account=ACCOUNT)
+        # A cancelled booking gives its people back.
+        self.cancel(first)
+        self.book(self.on(visitor(6), visitor(7)), account=ACCOUNT)
+        # Staff at the window book for no account: not counted.
+        self.book(self.on(visitor(8), visitor(9)))
+
+    @with_transaction(context=SAME_TRANSACTION)
+    def test_account_bookings_limit(self):
+        "Bookings per account per day: account_bookings_limit"
+        self.setup_policy(account_bookings_per_day=1)
+        self.book(self.on(visitor(1)), account=ACCOUNT)
+        self.assertRefused('account_bookings_limit',
+            self.on(visitor(2), ticket=self.other), account=ACCOUNT)
+        self.book(self.on(visitor(2), slot=self.later), account=ACCOUNT)
+
+    @with_transaction(context=SAME_TRANSACTION)
+    def test_id_limit(self):
+        "One booking per ID per day across tickets: id_limit"
+        self.setup_policy(id_one_per_day=True)
+        first = self.book(self.on(visitor(1), visitor(2)))
+        error = self.assertRefused('id_limit',
+            self.on(visitor(3), visitor(2), ticket=self.other))
+        self.assertIn(self.slot.date.isoformat(), error.message)
+        # Another day, another person: fine; the same ticket stays
+        # duplicate_visitor (its own rule, checked first).
+        self.book(self.on(visitor(2), slot=self.later))
+        self.assertRefused('duplicate_visitor', self.on(visitor(1)))
+        self.cancel(first)
+        self.book(self.on(visitor(2), ticket=self.other))
+
+    @with_transaction(context=SAME_TRANSACTION)
+    def test_id_window_limit(self):
+        "N bookings per ID in M days: id_window_limit"
+        self.setup_policy(id_bookings_max=1, id_bookings_days=2)
+        self.book(self.on(visitor(1)))
+        self.assertRefused('id_window_limit',
+            self.on(visitor(1), ticket=self.other))
+        self.assertRefused('id_window_limit',
+            self.on(visitor(1), slot=self.later))
+        self.book(self.on(visitor(2), slot=self.later))
+
+    @with_transaction(context=SAME_TRANSACTION)
+    def test_configuration_checked(self):
+        "A number of bookings per ID without its days (or the reverse)"
+        Configuration = Pool().get('zl.reservation.configuration')
+        for rules in [{'id_bookings_max': 3, 'id_bookings_days': 0},
+                {'id_bookings_max': 0, 'id_bookings_days': 30}]:
+            with self.assertRaises(UserError):
+                Configuration.check_id_window([Configuration(**rules)])
+        Configuration.check_id_window([Configuration(
+                    id_bookings_max=3, id_bookings_days=30)])
+        Configuration.write([Configuration(1)],
+            {'id_bookings_max': 3, 'id_bookings_days': 30})
+        self.assertEqual(Configuration.values()['id_bookings_days'], 30)
+
+    @with_transaction(context=SAME_TRANSACTION)
+    def test_configuration_not_negative(self):
+        "A negative limit: the database's check refuses it"
+        Configuration = Pool().get('zl.reservation.configuration')
+        with self.assertRaises(UserError) as cm:
+            Configuration.write([Configuration(1)],
+                {'account_people_per_day': -1})
+        self.assertIn('negative', cm.exception.message)
+
+
+del ModuleTestCase

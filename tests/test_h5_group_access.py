@@ -263,3 +263,31 @@ def test_site_without_wechat_login(site, visit):
     finally:
         staff('model.zl.mp.configuration.write', [1],
             {'oa_secret': standin.DEFAULT_APPS['oa'][1]})
+
+
+def test_birth_date_for_other_documents(site, visit):
+    """Another document than the resident ID asks its birth date (the
+    site's minors rules, a gate's child flag); the booking carries it"""
+    ids, person, date = site.ids, 'h5-nora', site.ids['tomorrow']
+    h = visit(person)
+    page = h.page
+    h.open('#/tickets')
+    h.screen('全部门票')
+    h.to_ticket('自由行')
+    h.to_visitors(date, session_label(site.slot(ids['free'], date, '全天')))
+    fieldset = page.get_by_role('group', name='游客 1')
+    birth = fieldset.get_by_label('出生日期')
+    expect(birth).to_be_hidden()
+    fieldset.get_by_label('姓名', exact=True).fill('Nora Smith')
+    fieldset.get_by_label('证件类型').select_option('passport')
+    expect(birth).to_be_visible()
+    fieldset.get_by_label('证件号码').fill('E12345678')
+    birth.fill('2016-05-04')
+    h.fill_contact('Nora Smith', '13800138009')
+    posts = booking_posts(h)
+    h.to_confirm()
+    h.button('提交预约').click()
+    h.screen('电子门票')
+    assert posts[0]['visitors'][0]['birth_date'] == '2016-05-04', posts
+    booking, = bookings(site, person)
+    assert booking['visitors'][0]['id_type'] == 'passport'

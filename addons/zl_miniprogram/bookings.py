@@ -20,7 +20,7 @@ from .visitor import account_of
 BOOKING_KEYS = {
     'ticket_id', 'slot_id', 'visitors', 'contact', 'group', 'promo',
     'idempotency_key'}
-VISITOR_KEYS = {'name', 'id_type', 'id_number', 'phone'}
+VISITOR_KEYS = {'name', 'id_type', 'id_number', 'phone', 'birth_date'}
 
 
 def book(data, visitor):

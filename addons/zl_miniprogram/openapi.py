@@ -91,6 +91,9 @@ SCHEMAS = {
                     'taiwan_permit']},
             'id_number': dict(STR, maxLength=128),
             'phone': _null(dict(STR, maxLength=128)),
+            'birth_date': _null({'type': 'string', 'format': 'date',
+                    'description': 'documents other than resident_id '
+                    '(the visit policy\'s minors rules)'}),
             }, required=['name', 'id_number']),
     'Companion': _object({
             'id': INT, 'name': STR, 'id_type': STR,
@@ -159,7 +162,8 @@ COMMON = {
 VISITOR = {'401': ['unauthorized']}
 BOOKING_CODES = {
     '400': ['invalid_request', 'invalid_id_number', 'invalid_phone',
-        'contact_required', 'group_size', 'visitors_limit'],
+        'contact_required', 'group_size', 'visitors_limit', 'minors_limit',
+        'guardian_required', 'birth_date_required'],
     '404': ['ticket_not_available', 'promo_not_found', 'not_found'],
     '409': ['sold_out', 'not_open', 'closed', 'limit_exceeded',
         'account_limit', 'account_bookings_limit', 'id_limit',

@@ -162,6 +162,7 @@ class Companion(AuditMixin, ModelSQL, ModelView):
     id_masked = fields.Char("ID Number", required=True, readonly=True)
     id_digest = fields.Char("ID Digest", required=True, readonly=True)
     phone = fields.Char("Phone", readonly=True)
+    birth_date = fields.Date("Birth Date", readonly=True)
 
     @classmethod
     def __setup__(cls):
@@ -195,7 +196,7 @@ class Companion(AuditMixin, ModelSQL, ModelView):
         Booking = pool.get('zl.booking')
         Configuration = pool.get('zl.reservation.configuration')
         if not isinstance(data, dict) or set(data) - {
-                'name', 'id_type', 'id_number', 'phone'}:
+                'name', 'id_type', 'id_number', 'phone', 'birth_date'}:
             raise ApiError('invalid_request', gettext(
                     'zl_miniprogram.msg_api_invalid_request'))
         visitor = Booking.check_visitor(data)
@@ -217,6 +218,7 @@ class Companion(AuditMixin, ModelSQL, ModelView):
                     'id_masked': identity.mask_id(visitor['id_number']),
                     'id_digest': digest,
                     'phone': visitor['phone'],
+                    'birth_date': visitor['birth_date'],
                     }])
         return companion
 
@@ -237,4 +239,7 @@ class Companion(AuditMixin, ModelSQL, ModelView):
             'id_masked': self.id_masked,
             'id_digest': self.id_digest,
             'phone': self.phone,
+            # Kept (unlike the number) for the minors rules and the age
+            # band a gate shows.
+            'birth_date': self.birth_date,
             }

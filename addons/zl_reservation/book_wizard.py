@@ -59,6 +59,11 @@ class BookStartVisitor(ModelView):
     name = fields.Char("Name", required=True)
     id_type = fields.Selection(identity.ID_TYPES, "ID Type", required=True)
     id_number = fields.Char("ID Number", required=True)
+    birth_date = fields.Date(
+        "Birth Date",
+        states={'invisible': Eval('id_type') == 'resident_id'},
+        help="For documents other than the resident ID card: the visit "
+        "policy's minors rules need it.")
     phone = fields.Char("Phone")
 
     @classmethod
@@ -93,6 +98,9 @@ class Book(Wizard):
             'visitors': [{
                     'name': v.name, 'id_type': v.id_type,
                     'id_number': v.id_number, 'phone': v.phone,
+                    'birth_date': (v.birth_date.isoformat()
+                        if v.birth_date and v.id_type != 'resident_id'
+                        else None),
                     } for v in start.visitors],
             'contact': {
                 'name': start.contact_name, 'phone': start.contact_phone},
@@ -110,6 +118,7 @@ class Book(Wizard):
         start.visitors = [{
                 'name': v.name, 'id_type': v.id_type,
                 'id_number': booked['id_number'], 'phone': v.phone,
+                'birth_date': v.birth_date,
                 } for v, booked in zip(start.visitors, booking['visitors'])]
         # The clerk sees the booking just made: its form first (the list
         # would be one row), limited to it.

@@ -58,6 +58,15 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
     booking_visitors_max = fields.Integer(
         "Visitors per Booking", required=True,
         help="At most this many visitors in one booking (0: no limit).")
+    booking_minors_max = fields.Integer(
+        "Minors per Booking", required=True,
+        help="At most this many visitors under 14 on the visit date in one "
+        "booking (0: no limit); their age comes from the resident ID "
+        "number, or the birth date given with other documents.")
+    minors_need_adult = fields.Boolean(
+        "Minors with an Adult",
+        help="Visitors under 14 only together with an adult in the same "
+        "booking.")
 
     @classmethod
     def default_booking_sequence(cls):
@@ -97,6 +106,10 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
         return 0
 
     @classmethod
+    def default_booking_minors_max(cls):
+        return 0
+
+    @classmethod
     def __setup__(cls):
         super().__setup__()
         t = cls.__table__()
@@ -105,7 +118,8 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
                     (t.account_people_per_day >= 0)
                     & (t.account_bookings_per_day >= 0)
                     & (t.id_bookings_max >= 0) & (t.id_bookings_days >= 0)
-                    & (t.booking_visitors_max >= 0)),
+                    & (t.booking_visitors_max >= 0)
+                    & (t.booking_minors_max >= 0)),
                 'zl_reservation.msg_policy_negative'),
             ]
 

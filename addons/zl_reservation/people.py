@@ -2,6 +2,8 @@
 """Who a booking is for: the visitors a client typed (checked and
 normalised: the one rule, also for a visitor's saved companions), the
 companions the server looked up, the contact and the group."""
+import datetime as dt
+
 from . import identity
 from .engine import refusal, text
 
@@ -37,7 +39,26 @@ class BookingPeople:
             'id_type': id_type,
             'id_number': number,
             'phone': phone,
+            # A resident ID says it; other documents need it given (the
+            # visit policy's minors rules, a gate's child flag).
+            'birth_date': identity.birth_date(id_type, number)
+            or cls._birth_date(item.get('birth_date')),
             }
+
+    @staticmethod
+    def _birth_date(value):
+        "An optional birth date as the client sent it (YYYY-MM-DD)"
+        if value is None:
+            return None
+        if not isinstance(value, str) or len(value) != 10:
+            raise refusal('invalid_request')
+        try:
+            birth = dt.date.fromisoformat(value)
+        except ValueError:
+            raise refusal('invalid_request')
+        if not dt.date(1900, 1, 1) <= birth <= dt.date.today():
+            raise refusal('invalid_request')
+        return birth
 
     @classmethod
     def _check_people(cls, ticket, request, companions):
@@ -53,7 +74,8 @@ class BookingPeople:
                 if (companion is None or isinstance(item['companion'], bool)
                         or len(item) != 1):
                     raise refusal('invalid_request')
-                visitors.append(dict(companion, id_number=None))
+                visitors.append(dict(
+                        {'birth_date': None}, **companion, id_number=None))
             else:
                 visitors.append(cls.check_visitor(item))
         contact = request.get('contact') or {}

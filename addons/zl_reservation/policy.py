@@ -1,14 +1,18 @@
 # This file is part of zhonglian-ticketing. See README.md for the licence.
 """The site's visit policy (预约设置 → 参观规则): how much one visitor
-account and one identity document may book, and how many people one
-booking may carry.  Museums publish such rules (5 people per account per
-day, one booking per ID per day, ...); the manual only hints at them
-(用户限购, 一人一票).
+account and one identity document may book, and how many people (and
+minors) one booking may carry.  Museums publish such rules (5 people per
+account per day, one booking per ID per day, at most 3 under-14s per
+booking, ...); the manual only hints at them (用户限购, 一人一票).
 
 Pure rules, no Tryton: the booking service gathers what the account and
 the IDs already hold under its locks and asks these functions; each
 answers None or (code, message arguments).  A limit of 0 is no limit."""
 import datetime as dt
+
+# Under this age on the visit date a visitor is a minor (as a gate's
+# "child" attention flag: identity.age_band).
+MINOR_AGE = 14
 
 # The policy's settings and their "off" value.
 LIMITS = {
@@ -18,6 +22,8 @@ LIMITS = {
     'id_bookings_max': 0,
     'id_bookings_days': 0,
     'booking_visitors_max': 0,
+    'booking_minors_max': 0,
+    'minors_need_adult': False,
     }
 
 
@@ -26,6 +32,30 @@ def visitors_refusal(policy, count):
     limit = policy['booking_visitors_max']
     if limit and count > limit:
         return 'visitors_limit', {'limit': limit}
+    return None
+
+
+def age(birth, on_date):
+    "Whole years from birth to on_date (a birthday on on_date counts)"
+    return on_date.year - birth.year - (
+        (on_date.month, on_date.day) < (birth.month, birth.day))
+
+
+def minors_refusal(policy, births, date):
+    """births: each visitor's birth date (None when unknown).  At most
+    booking_minors_max minors; minors only with an adult in the booking.
+    With either rule on, every visitor's age must be known."""
+    limit = policy['booking_minors_max']
+    with_adult = policy['minors_need_adult']
+    if not (limit or with_adult):
+        return None
+    if any(birth is None for birth in births):
+        return 'birth_date_required', {}
+    minors = sum(age(birth, date) < MINOR_AGE for birth in births)
+    if limit and minors > limit:
+        return 'minors_limit', {'limit': limit, 'age': MINOR_AGE}
+    if with_adult and minors and minors == len(births):
+        return 'guardian_required', {'age': MINOR_AGE}
     return None
 
 

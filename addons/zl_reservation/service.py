@@ -142,6 +142,8 @@ class BookingService(BookingHoldings, BookingPeople):
         rules = Configuration.values()
         if not group:
             cls._refuse(policy.visitors_refusal(rules, quantity))
+            cls._refuse(policy.minors_refusal(
+                    rules, [v['birth_date'] for v in visitors], date))
         per_day = account and (rules['account_people_per_day']
             or rules['account_bookings_per_day'])
         window = policy.id_window(rules, date) if digests else None
@@ -305,9 +307,7 @@ class BookingService(BookingHoldings, BookingPeople):
             holders = [(vid, x['id_digest'], 1,
                     identity.id_digest(day_key, x['id_type'], x['id_number'])
                     if x['id_number'] is not None else None,
-                    identity.age_band(
-                        identity.birth_date(x['id_type'], x['id_number']),
-                        date) if x['id_number'] is not None else None)
+                    identity.age_band(x.get('birth_date'), date))
                 for vid, x in zip(visitor_ids, visitors)]
         p = Pass.__table__()
         pass_ids = insert_rows(p, [

@@ -10,8 +10,10 @@ from trytond.modules.zl_reservation import policy
 from trytond.modules.zl_reservation.policy import (
     LIMITS,
     account_refusal,
+    age,
     id_refusal,
     id_window,
+    minors_refusal,
     visitors_refusal,
 )
 
@@ -116,6 +118,47 @@ class PolicyTestCase(unittest.TestCase):
                     for k in range(span)))
             self.assertEqual(answer is not None, expected,
                 (limit, span, sorted(held)))
+
+    def test_age_on_the_birthday(self):
+        "The 14th birthday on the visit date: 14, no longer a minor"
+        born = dt.date(2012, 12, 1)
+        self.assertEqual(age(born, DAY), 14)
+        self.assertEqual(age(born, DAY - dt.timedelta(days=1)), 13)
+        leap = dt.date(2012, 2, 29)
+        self.assertEqual(age(leap, dt.date(2026, 2, 28)), 13)
+        self.assertEqual(age(leap, dt.date(2026, 3, 1)), 14)
+
+    def test_minors_limit(self):
+        "At most 3 under-14s per booking (the National Museum)"
+        three = rules(booking_minors_max=3)
+        child, adult = dt.date(2015, 6, 1), dt.date(1990, 1, 1)
+        self.assertIsNone(minors_refusal(three, [child] * 3 + [adult], DAY))
+        self.assertEqual(minors_refusal(three, [child] * 4, DAY),
+            ('minors_limit', {'limit': 3, 'age': 14}))
+        # Turning 14 that day: not counted.
+        fourteen = dt.date(2012, 12, 1)
+        self.assertIsNone(
+            minors_refusal(three, [child] * 3 + [fourteen], DAY))
+        self.assertEqual(minors_refusal(three, [child] * 3 + [
+                    fourteen + dt.timedelta(days=1)], DAY)[0],
+            'minors_limit')
+
+    def test_guardian_required(self):
+        with_adult = rules(minors_need_adult=True)
+        child, adult = dt.date(2015, 6, 1), dt.date(1990, 1, 1)
+        self.assertEqual(minors_refusal(with_adult, [child, child], DAY),
+            ('guardian_required', {'age': 14}))
+        self.assertIsNone(minors_refusal(with_adult, [child, adult], DAY))
+        self.assertIsNone(minors_refusal(with_adult, [adult], DAY))
+
+    def test_birth_date_required(self):
+        "With a minors rule on, every age must be known; else no need"
+        unknown = [dt.date(1990, 1, 1), None]
+        for on in [rules(booking_minors_max=2),
+                rules(minors_need_adult=True)]:
+            self.assertEqual(minors_refusal(on, unknown, DAY),
+                ('birth_date_required', {}))
+        self.assertIsNone(minors_refusal(rules(), unknown, DAY))
 
     def test_limits_are_the_configuration_fields(self):
         "Every setting has its field in 预约设置 (configuration.py)"

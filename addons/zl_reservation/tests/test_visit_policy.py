@@ -5,6 +5,7 @@ tests/test_policy_races.py on PostgreSQL)."""
 import datetime as dt
 
 from trytond.exceptions import UserError
+from trytond.modules.zl_reservation.identity import make_resident_id
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
@@ -122,6 +123,52 @@ class VisitPolicyTestCase(SiteMixin, ModuleTestCase):
         self.assertRefused('id_window_limit',
             self.on(visitor(1), slot=self.later))
         self.book(self.on(visitor(2), slot=self.later))
+
+    def child(self, seq, **extra):
+        "A visitor born 10 years before the visit"
+        born = self.slot.date.replace(year=self.slot.date.year - 10)
+        return visitor(seq, id_number=make_resident_id(
+                birth=born.strftime('%Y%m%d'), seq='%03d' % seq), **extra)
+
+    @with_transaction(context=SAME_TRANSACTION)
+    def test_minors_limit(self):
+        "More under-14s than a booking may carry: minors_limit"
+        self.setup_policy(booking_minors_max=1)
+        self.assertRefused('minors_limit',
+            self.on(self.child(1), self.child(2), visitor(3)))
+        result = self.book(self.on(self.child(1), visitor(3)))
+        # The gate's attention flag: a child's pass says so.
+        Pass = Pool().get('zl.pass')
+        bands = sorted(Pass(p['id']).age_band or '' for p in result['passes'])
+        self.assertEqual(bands, ['', 'child'])
+
+    @with_transaction(context=SAME_TRANSACTION)
+    def test_guardian_required(self):
+        "Minors alone: guardian_required; the 14th birthday is an adult"
+        self.setup_policy(minors_need_adult=True)
+        self.assertRefused('guardian_required', self.on(self.child(1)))
+        born = self.slot.date.replace(year=self.slot.date.year - 14)
+        fourteen = visitor(2, id_number=make_resident_id(
+                birth=born.strftime('%Y%m%d'), seq='002'))
+        self.book(self.on(self.child(1), fourteen))
+
+    @with_transaction(context=SAME_TRANSACTION)
+    def test_birth_date_required(self):
+        "A passport without its birth date under a minors rule"
+        self.setup_policy(minors_need_adult=True)
+        passport = visitor(1, id_type='passport', id_number='E12345678')
+        self.assertRefused('birth_date_required', self.on(passport))
+        young = self.slot.date.replace(year=self.slot.date.year - 8)
+        self.assertRefused('guardian_required', self.on(
+                dict(passport, birth_date=young.isoformat())))
+        self.assertRefused('invalid_request', self.on(
+                dict(passport, birth_date='2099-01-01')))
+        result = self.book(self.on(
+                dict(passport, birth_date=young.isoformat()), visitor(2)))
+        # A passport's given birth date flags the child at the gate too.
+        Pass = Pool().get('zl.pass')
+        bands = [Pass(p['id']).age_band for p in result['passes']]
+        self.assertEqual(bands, ['child', None])
 
     @with_transaction(context=SAME_TRANSACTION)
     def test_configuration_checked(self):

@@ -36,7 +36,7 @@ function body(current) {
       ...current.companions.map((item) => ({companion_id: item.id})),
       ...current.visitors.map((item) => ({
         name: item.name, id_type: item.id_type, id_number: item.id_number,
-        phone: item.phone || null})),
+        phone: item.phone || null, birth_date: item.birth_date || null})),
     ];
   }
   const {name, phone} = current.contact;
@@ -57,7 +57,7 @@ async function saveCompanions(current) {
   await Promise.allSettled(wanted.map((item) => call('/companions', {
     method: 'POST', auth: true, body: {
       name: item.name, id_type: item.id_type, id_number: item.id_number,
-      phone: item.phone || null}})));
+      phone: item.phone || null, birth_date: item.birth_date || null}})));
 }
 
 function row(label, ...value) {
@@ -116,7 +116,8 @@ export async function confirmScreen() {
         () => go(`#/tickets/${ticket.id}/date`)]];
     } else if (['duplicate_visitor', 'invalid_id_number', 'invalid_phone',
       'contact_required', 'group_size', 'invalid_request', 'visitors_limit',
-      'id_limit', 'id_window_limit']
+      'id_limit', 'id_window_limit', 'minors_limit', 'guardian_required',
+      'birth_date_required']
       .includes(error.code)) {
       actions = [[t('edit'), () => go(visitorsRoute)]];
     } else if (error.code === 'rate_limited') {

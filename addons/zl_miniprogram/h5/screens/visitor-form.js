@@ -43,6 +43,15 @@ export function visitorBlock(value, {onRemove, onChange}) {
   const number = field({label: t('idNumber'), control: input({
     maxlength: 128, autocapitalize: 'characters', spellcheck: 'false',
     value: value.id_number || ''})});
+  // Other documents do not carry it: asked for the site's minors rules
+  // and the gate's child flag (optional: the API says when it is needed).
+  const birth = field({label: t('birthDate'), control: input({
+    type: 'date', max: new Date().toISOString().slice(0, 10),
+    min: '1900-01-01', value: value.birth_date || ''})});
+  const showBirth = () => {
+    birth.root.hidden = typeSelect.value === 'resident_id';
+  };
+  showBirth();
   const phone = field({label: t('mobile'), control: input({
     type: 'tel', inputmode: 'tel', autocomplete: 'tel', maxlength: 128,
     placeholder: t('optional'), value: value.phone || ''})});
@@ -57,6 +66,7 @@ export function visitorBlock(value, {onRemove, onChange}) {
   ];
   // Another document type: the number is checked again by its rule.
   typeSelect.addEventListener('change', () => {
+    showBirth();
     if (number.control.value.trim()) {
       checks[1]();
     }
@@ -65,7 +75,7 @@ export function visitorBlock(value, {onRemove, onChange}) {
   const root = h('fieldset', {class: 'card visitor'},
     legend,
     h('div', {class: 'fieldset-tools'}, remove),
-    name.root, idType.root, number.root, phone.root,
+    name.root, idType.root, number.root, birth.root, phone.root,
     h('div', {class: 'check-row'}, save,
       h('label', {for: saveId}, t('saveCompanion'))));
   root.addEventListener('input', onChange);
@@ -80,6 +90,8 @@ export function visitorBlock(value, {onRemove, onChange}) {
       id_type: typeSelect.value,
       id_number: number.control.value.trim(),
       phone: phone.control.value.trim(),
+      birth_date: typeSelect.value === 'resident_id'
+        ? '' : birth.control.value,
       save: save.checked,
     }),
     isEmpty: () => ![name, number, phone].some(

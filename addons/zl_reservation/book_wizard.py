@@ -71,6 +71,16 @@ class BookStartVisitor(ModelView):
         return 'resident_id'
 
 
+def given_birth_date(visitor):
+    """The birth date to send for a visitor of the wizard: other documents
+    than the resident ID only (the number says it); a client that does
+    not know the field sends none"""
+    birth = getattr(visitor, 'birth_date', None)
+    if birth and visitor.id_type != 'resident_id':
+        return birth.isoformat()
+    return None
+
+
 class Book(Wizard):
     __name__ = 'zl.booking.book'
     __string__ = "Book for a Visitor"
@@ -98,9 +108,7 @@ class Book(Wizard):
             'visitors': [{
                     'name': v.name, 'id_type': v.id_type,
                     'id_number': v.id_number, 'phone': v.phone,
-                    'birth_date': (v.birth_date.isoformat()
-                        if v.birth_date and v.id_type != 'resident_id'
-                        else None),
+                    'birth_date': given_birth_date(v),
                     } for v in start.visitors],
             'contact': {
                 'name': start.contact_name, 'phone': start.contact_phone},
@@ -118,7 +126,7 @@ class Book(Wizard):
         start.visitors = [{
                 'name': v.name, 'id_type': v.id_type,
                 'id_number': booked['id_number'], 'phone': v.phone,
-                'birth_date': v.birth_date,
+                'birth_date': getattr(v, 'birth_date', None),
                 } for v, booked in zip(start.visitors, booking['visitors'])]
         # The clerk sees the booking just made: its form first (the list
         # would be one row), limited to it.

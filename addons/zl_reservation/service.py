@@ -8,11 +8,13 @@ sells through, the staff clerk selling, the visitor account logged in, the
 ticket a verified promotion opens).  Nothing in the request carries
 authority.
 
-Capacity, stock, per-user limits and one-pass-per-ID are decided in one
-transaction (engine.decide: READ COMMITTED on PostgreSQL).  The slot counter
-is moved by a conditional UPDATE that waits for the row lock and re-reads
-the committed row, where Tryton's REPEATABLE READ would fail and retry
-every concurrent booking of a hot slot.  The other rules are serialised by
+Capacity, stock, per-user limits, one-pass-per-ID and the site's visit
+policy (policy.py: per account and ID across tickets and dates, minors)
+are decided in one transaction (engine.decide: READ COMMITTED on
+PostgreSQL).  The slot counter is moved by a conditional UPDATE that
+waits for the row lock and re-reads the committed row, where Tryton's
+REPEATABLE READ would fail and retry every concurrent booking of a hot
+slot.  The other rules are serialised by
 advisory locks taken in one global order (keys sorted, then the slot row,
 then the ticket row), so no two bookings deadlock.  The rows are inserted
 before the slot is updated: the hot row is locked only from its update to

@@ -112,6 +112,10 @@ export async function confirmScreen() {
       message = t('unknownResult');
       actions = [[t('retry'), send]];
     } else if (['sold_out', 'closed'].includes(error.code)) {
+      // The sessions shown next may be a second older than this refusal.
+      current.refused = {
+        slot: current.slot.id, state: error.code, at: Date.now()};
+      saveDraft(current);
       actions = [[t('chooseAgain'),
         () => go(`#/tickets/${ticket.id}/date`)]];
     } else if (['duplicate_visitor', 'invalid_id_number', 'invalid_phone',

@@ -31,6 +31,23 @@ function byDate(slots) {
   return [...days.values()];
 }
 
+// The API computes sessions at most once a second per server process: a
+// session it has just refused to book shows as the refusal said, not as
+// a slightly older answer of sessions does.
+const REFUSAL_MS = 5000;
+
+function withRefusal(current, slots) {
+  const refused = current && current.refused;
+  if (!refused || Date.now() - refused.at > REFUSAL_MS) {
+    return slots;
+  }
+  return slots.map((slot) => (
+    slot.slot_id === refused.slot && slot.state === 'open'
+      ? {...slot, state: refused.state,
+        available: refused.state === 'sold_out' ? 0 : slot.available}
+      : slot));
+}
+
 function chipState(day) {
   return slotStateText({state: day.state, opens_at: day.opens_at});
 }
@@ -41,7 +58,7 @@ export async function dateScreen(ctx) {
   const [ticket, answer] = await Promise.all([
     get(`/tickets/${id}${query}`), get(`/tickets/${id}/slots${query}`)]);
   const current = draftOf(id) || newDraft(ticket);
-  const days = byDate(answer.slots);
+  const days = byDate(withRefusal(current, answer.slots));
   const chosen = current.slot;
   let selected = days.find((day) => chosen && day.date === chosen.date)
     || days.find((day) => day.state === 'open') || null;

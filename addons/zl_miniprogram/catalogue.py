@@ -170,14 +170,19 @@ def slots(ticket, start, end):
     return {'ticket_id': ticket.id, 'slots': result}
 
 
-def image_response(data, request, max_age=3600):
-    "A picture with cache headers (ETag: its content's digest)"
-    data = bytes(data)
+def revalidated(data, request, content_type, headers):
+    """data with headers and its ETag (its content's digest), or 304 when
+    the client already has it: pictures and the H5 page's files"""
     etag = hashlib.blake2b(data, digest_size=12).hexdigest()
+    headers = dict(headers, ETag='"%s"' % etag)
     if request.if_none_match and etag in request.if_none_match:
-        return Response(status=304, headers={'ETag': '"%s"' % etag})
+        return Response(status=304, headers=headers)
+    return Response(data, content_type=content_type, headers=headers)
+
+
+def image_response(data, request, max_age=3600):
+    "A picture with cache headers"
+    data = bytes(data)
     kind = 'image/png' if data[:8] == b'\x89PNG\r\n\x1a\n' else 'image/jpeg'
-    return Response(data, content_type=kind, headers={
-            'Cache-Control': 'public, max-age=%d' % max_age,
-            'ETag': '"%s"' % etag,
-            })
+    return revalidated(data, request, kind,
+        {'Cache-Control': 'public, max-age=%d' % max_age})

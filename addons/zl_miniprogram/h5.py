@@ -3,7 +3,6 @@
 /{db}/zl_mp/h5/, no build step.  The page holds no rule of its own: it
 calls the visitor API (routes.py) for everything; the server only writes
 into index.html where that API is and where visitors log in."""
-import hashlib
 import json
 import logging
 import os
@@ -13,6 +12,8 @@ from trytond.pool import Pool
 from trytond.protocols.wrappers import Response, redirect, with_pool
 from trytond.transaction import Transaction
 from trytond.wsgi import app
+
+from .catalogue import revalidated
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +82,8 @@ def _file(name):
 
 
 def _send(data, name, request):
-    etag = hashlib.blake2b(data, digest_size=12).hexdigest()
-    headers = dict(HEADERS, ETag='"%s"' % etag)
-    if request.if_none_match and etag in request.if_none_match:
-        return Response(status=304, headers=headers)
-    return Response(data, headers=headers,
-        content_type=TYPES[os.path.splitext(name)[1]])
+    return revalidated(
+        data, request, TYPES[os.path.splitext(name)[1]], HEADERS)
 
 
 @app.route(BASE, methods=['GET'])

@@ -81,17 +81,27 @@ def birth_date(id_type, number):
     return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
 
-def age_band(birth, on_date, child_under=14, senior_over=60):
+# Under this age on the visit date a visitor is a child: a gate asks for a
+# guardian, the visit policy counts a minor.
+CHILD_UNDER = 14
+
+
+def age(birth, on_date):
+    "Whole years from birth to on_date (a birthday on on_date counts)"
+    return on_date.year - birth.year - (
+        (on_date.month, on_date.day) < (birth.month, birth.day))
+
+
+def age_band(birth, on_date, child_under=CHILD_UNDER, senior_over=60):
     """'child' (under 14), 'senior' (over 60) or None on on_date: what a
     gate attendant needs to know (a guardian, the priority lane) without
     the ID number"""
     if birth is None:
         return None
-    age = on_date.year - birth.year - (
-        (on_date.month, on_date.day) < (birth.month, birth.day))
-    if age < child_under:
+    years = age(birth, on_date)
+    if years < child_under:
         return 'child'
-    if age > senior_over:
+    if years > senior_over:
         return 'senior'
     return None
 

@@ -5,14 +5,15 @@ minors) one booking may carry.  Museums publish such rules (5 people per
 account per day, one booking per ID per day, at most 3 under-14s per
 booking, ...); the manual only hints at them (用户限购, 一人一票).
 
-Pure rules, no Tryton: the booking service gathers what the account and
-the IDs already hold under its locks and asks these functions; each
-answers None or (code, message arguments).  A limit of 0 is no limit."""
+Pure rules, no Tryton (like identity.py, whose age and child age they
+use: the minors the policy counts are the children a gate flags): the
+booking service gathers what the account and the IDs already hold under
+its locks and asks these functions; each answers None or (code, message
+arguments).  A limit of 0 is no limit."""
 import datetime as dt
 
-# Under this age on the visit date a visitor is a minor (as a gate's
-# "child" attention flag: identity.age_band).
-MINOR_AGE = 14
+from .identity import CHILD_UNDER as MINOR_AGE
+from .identity import age
 
 # The policy's settings and their "off" value.
 LIMITS = {
@@ -33,12 +34,6 @@ def visitors_refusal(policy, count):
     if limit and count > limit:
         return 'visitors_limit', {'limit': limit}
     return None
-
-
-def age(birth, on_date):
-    "Whole years from birth to on_date (a birthday on on_date counts)"
-    return on_date.year - birth.year - (
-        (on_date.month, on_date.day) < (birth.month, birth.day))
 
 
 def minors_refusal(policy, births, date):

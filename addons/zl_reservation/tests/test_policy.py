@@ -7,10 +7,10 @@ import random
 import unittest
 
 from trytond.modules.zl_reservation import policy
+from trytond.modules.zl_reservation.identity import age
 from trytond.modules.zl_reservation.policy import (
     LIMITS,
     account_refusal,
-    age,
     id_refusal,
     id_window,
     minors_refusal,

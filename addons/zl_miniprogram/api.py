@@ -52,7 +52,10 @@ STATUS = {
     'idempotency_conflict': 409,
     'not_refundable': 409,
     'cancel_too_late': 409,
+    'cancel_closed': 409,
     'not_cancellable': 409,
+    'account_restricted': 409,
+    'id_restricted': 409,
     }
 
 # Per worker process: see doc/visitor-api.md ("Rate limits").
@@ -153,9 +156,13 @@ def route(path, method='GET', visitor=False, read_committed_=False,
                     headers=exception.extra.pop('headers', None),
                     **exception.extra)
             except BookingError as exception:
+                until = exception.arguments.get('until')
+                # A restriction's end as data too (doc/visitor-api.md).
+                extra = {'until': until.isoformat()} if isinstance(
+                    until, dt.date) else {}
                 return error_response(
                     exception.code, exception.message,
-                    STATUS.get(exception.code, 400))
+                    STATUS.get(exception.code, 400), **extra)
             except RequestEntityTooLarge:
                 return error_response(
                     'payload_too_large', 'Request body too large.', 413)

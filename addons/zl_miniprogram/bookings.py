@@ -112,21 +112,26 @@ def view_of_dict(result, group=None):
             'name': group.get('name'), 'leader': group.get('leader'),
             'size': result['quantity'],
             } if group else None,
-        **cancel_terms(result['state'], result['refundable'], start),
+        **cancel_terms(result['state'], result['refundable'],
+            result['ticket'], date, start),
         'created_at': iso(dt.datetime.now(dt.timezone.utc).replace(
                 tzinfo=None), utc=True),
         }
 
 
-def cancel_terms(state, refundable, start):
-    "Whether the visitor may still cancel, and until when (the engine's rule)"
+def cancel_terms(state, refundable, ticket_id, date, start):
+    """Whether the visitor may still cancel, until when, and what
+    cancelling now means (the engine's rule and its preview)"""
     pool = Pool()
     Booking = pool.get('zl.booking')
-    refused, until = Booking.cancel_terms(state, refundable, start)
+    terms = Booking.cancel_terms(state, refundable, ticket_id, date, start)
     return {
         'refundable': bool(refundable),
-        'cancellable': refused is None,
-        'cancel_until': iso(until),
+        'cancellable': terms['code'] is None,
+        'cancel_until': iso(terms['closes']),
+        'cancel_now': terms['outcome'],
+        'cancel_now_until': iso(terms['until']) if terms['outcome'] else None,
+        'cancel_preview': terms['message'],
         }
 
 
@@ -163,7 +168,8 @@ def view(booking):
             } if booking.group_size else None,
         'passes': [pass_view(p.code, p.admits, p.uses_left, p.state)
             for p in booking.passes],
-        **cancel_terms(booking.state, booking.ticket.refundable, start),
+        **cancel_terms(booking.state, booking.ticket.refundable,
+            booking.ticket.id, booking.date, start),
         'created_at': iso(booking.create_date, utc=True),
         }
 

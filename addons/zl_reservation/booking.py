@@ -67,6 +67,11 @@ class Booking(
         help="What the booking came through, as the server established "
         "it (e.g. a promotion code).")
     passes = fields.One2Many('zl.pass', 'booking', "Passes", readonly=True)
+    cancel_preview = fields.Function(fields.Char(
+            "Cancelling Now",
+            help="What cancelling this booking now means: free, with a "
+            "strike, or refused (预约设置 → 取消规则)."),
+        'get_cancel_preview')
     state = fields.Selection([
             ('confirmed', "Confirmed"),
             ('used', "Used"),
@@ -131,6 +136,13 @@ class Booking(
     def get_rec_name(self, name):
         return self.number or str(self.id)
 
+    def get_cancel_preview(self, name):
+        if self.state != 'confirmed':
+            return None
+        return self.cancel_terms(
+            self.state, self.ticket.refundable, self.ticket.id, self.date,
+            self.slot.window()[0])['message']
+
     @classmethod
     def search_rec_name(cls, name, clause):
         return [('number',) + tuple(clause[1:])]
@@ -173,6 +185,13 @@ class Visitor(EngineOwnedMixin, ModelSQL, ModelView):
     date = fields.Function(fields.Date("Date"), 'get_booking_field')
     state = fields.Function(fields.Selection(
             'get_states', "Booking State"), 'get_booking_field')
+    strikes = fields.Function(fields.Many2Many(
+            'zl.reservation.strike', None, None, "Strikes of the ID"),
+        'get_strikes')
+    restricted_until = fields.Function(fields.Date(
+            "Restricted Until",
+            help="The last day this ID may not book, after its strikes."),
+        'get_strikes')
 
     @classmethod
     def __setup__(cls):
@@ -200,6 +219,32 @@ class Visitor(EngineOwnedMixin, ModelSQL, ModelView):
 
     def get_booking_field(self, name):
         return getattr(self.booking, name)
+
+    @classmethod
+    def get_strikes(cls, visitors, names):
+        "The strikes of each visitor's ID, and the restriction they bring"
+        pool = Pool()
+        Strike = pool.get('zl.reservation.strike')
+        Configuration = pool.get('zl.reservation.configuration')
+        digests = {v.id_digest for v in visitors if v.id_digest}
+        result = {n: {v.id: None for v in visitors} for n in names}
+        if 'strikes' in names:
+            by_digest = {}
+            with without_check_access():
+                for strike in Strike.search([
+                            ('subject', '=', 'id'),
+                            ('id_digest', 'in', list(digests)),
+                            ]):
+                    by_digest.setdefault(strike.id_digest, []).append(
+                        strike.id)
+            result['strikes'] = {
+                v.id: by_digest.get(v.id_digest, []) for v in visitors}
+        if 'restricted_until' in names:
+            today = Configuration.now().date()
+            restricted = Strike.restricted_until('id', digests, today)
+            result['restricted_until'] = {
+                v.id: restricted.get(v.id_digest) for v in visitors}
+        return result
 
     @classmethod
     def get_states(cls):

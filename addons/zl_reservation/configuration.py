@@ -35,6 +35,13 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
         help="Minutes before the session's check-in start after which "
         "bookings can no longer be cancelled.")
 
+    cancel_tiers = fields.One2Many(
+        'zl.reservation.cancel_tier', 'configuration', "Cancellation Tiers",
+        help="In order: until the end of each tier cancelling is free or "
+        "records a strike; after the last it is refused.  Without tiers "
+        "the cancellation deadline above applies.  A ticket may have its "
+        "own.")
+
     # The visit policy (policy.py): 0 or unticked is no limit.
     account_people_per_day = fields.Integer(
         "People per Account per Day", required=True,
@@ -67,6 +74,21 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
         "Minors with an Adult",
         help="Visitors under 14 only together with an adult in the same "
         "booking.")
+
+    # Strikes (违约): what records one, and the restriction they bring.
+    strike_no_show = fields.Boolean(
+        "No-Show Is a Strike",
+        help="A booking nobody came for gives the account and each "
+        "visitor's ID a strike (at most one per ID per day).")
+    strike_limit = fields.Integer(
+        "Strikes", required=True,
+        help="This many strikes within the days below restrict booking "
+        "(0: never).")
+    strike_days = fields.Integer("Within Days", required=True)
+    restrict_days = fields.Integer(
+        "Restricted for Days", required=True,
+        help="Booking is refused for this many days from the day after "
+        "the strike that reached the limit.")
 
     @classmethod
     def default_booking_sequence(cls):
@@ -110,6 +132,18 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
         return 0
 
     @classmethod
+    def default_strike_limit(cls):
+        return 0
+
+    @classmethod
+    def default_strike_days(cls):
+        return 0
+
+    @classmethod
+    def default_restrict_days(cls):
+        return 0
+
+    @classmethod
     def __setup__(cls):
         super().__setup__()
         t = cls.__table__()
@@ -119,7 +153,9 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
                     & (t.account_bookings_per_day >= 0)
                     & (t.id_bookings_max >= 0) & (t.id_bookings_days >= 0)
                     & (t.booking_visitors_max >= 0)
-                    & (t.booking_minors_max >= 0)),
+                    & (t.booking_minors_max >= 0)
+                    & (t.strike_limit >= 0) & (t.strike_days >= 0)
+                    & (t.restrict_days >= 0)),
                 'zl_reservation.msg_policy_negative'),
             ]
 
@@ -128,6 +164,7 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
         super().validate_fields(configurations, field_names)
         cls.check_cancel_deadline(configurations, field_names)
         cls.check_id_window(configurations, field_names)
+        cls.check_restriction(configurations, field_names)
 
     @classmethod
     def check_cancel_deadline(cls, configurations, field_names=None):
@@ -149,6 +186,17 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
                     != bool(configuration.id_bookings_days)):
                 raise ConfigurationValidationError(gettext(
                         'zl_reservation.msg_policy_id_window'))
+
+    @classmethod
+    def check_restriction(cls, configurations, field_names=None):
+        "A number of strikes needs its days and a restriction, and back"
+        names = {'strike_limit', 'strike_days', 'restrict_days'}
+        if field_names and not (names & set(field_names)):
+            return
+        for configuration in configurations:
+            if len({bool(getattr(configuration, n)) for n in names}) > 1:
+                raise ConfigurationValidationError(gettext(
+                        'zl_reservation.msg_policy_restriction'))
 
     @classmethod
     def get_id_secret(cls):

@@ -29,9 +29,13 @@ _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 
 
 def refusal(code, **kwargs):
-    "The engine's refusal with its code and translated message (doc/api.md)"
-    return BookingError(
+    """The engine's refusal with its code and translated message
+    (doc/api.md); the message's arguments stay on it for clients that
+    answer them as data (the visitor API's `until`)"""
+    error = BookingError(
         code, gettext('zl_reservation.msg_%s' % code, **kwargs))
+    error.arguments = kwargs
+    return error
 
 
 def text(value, required=False):

@@ -12,6 +12,7 @@ class BookingError(UserError):
     def __init__(self, code, message, description=''):
         super().__init__(message, description)
         self.code = code
+        self.arguments = {}
 
 
 class PlanValidationError(ValidationError):

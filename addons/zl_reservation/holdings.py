@@ -76,3 +76,19 @@ class BookingHoldings:
                 & (p.date == date) & p.id_digest.in_(digests)
                 & p.state.in_(['valid', 'used']), limit=1))
         return bool(cursor.fetchone())
+
+    @classmethod
+    def _check_restriction(cls, account, visitors, today):
+        """Refuse an account or an ID restricted by its strikes
+        (account_restricted, id_restricted: until the day it ends)"""
+        Strike = Pool().get('zl.reservation.strike')
+        if account:
+            until = Strike.restricted_until(
+                'account', [account], today).get(account)
+            if until:
+                raise refusal('account_restricted', until=until)
+        digests = {v['id_digest']: v for v in visitors if v['id_digest']}
+        restricted = Strike.restricted_until('id', list(digests), today)
+        for digest, until in sorted(restricted.items()):
+            raise refusal('id_restricted',
+                name=digests[digest]['name'], until=until)

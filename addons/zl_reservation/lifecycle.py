@@ -4,9 +4,11 @@ the end of the session (passes expire, no-shows)."""
 import datetime as dt
 import json
 
+from trytond.i18n import gettext
 from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
+from . import policy
 from .engine import (
     check_button,
     decide,
@@ -15,6 +17,12 @@ from .engine import (
     refusal,
     rpc_answer,
 )
+from .exceptions import BookingError
+
+
+def moment(value):
+    "A site time as messages show it"
+    return value.strftime('%Y-%m-%d %H:%M') if value else ''
 
 
 class BookingLifecycle:
@@ -44,24 +52,52 @@ class BookingLifecycle:
         return {'booking': decide(lambda: cls(bookings[0].id).to_dict())}
 
     @classmethod
-    def cancel_terms(cls, state, refundable, start, now=None):
-        """(refusal code or None, the last moment to cancel) of a booking
-        in state, of a ticket refundable or not, whose session's check-in
-        starts at start (site time): the one cancellation rule, for the
-        cancellation and for what clients show before it"""
+    def cancel_terms(cls, state, refundable, ticket_id, date, start,
+            now=None):
+        """What cancelling a booking means now: the one cancellation rule,
+        for the cancellation and for every preview (window, visitor API,
+        H5 page).  The booking is in state, of a ticket refundable or not,
+        for a session on date whose check-in starts at start (site time).
+
+        Returns a dict: code (the refusal, or None), outcome ('free' or
+        'strike' when allowed), until (when this outcome ends, or since
+        when cancelling is closed), closes (the last moment to cancel) and
+        message (the preview, translated)."""
         pool = Pool()
         Configuration = pool.get('zl.reservation.configuration')
+        CancelTier = pool.get('zl.reservation.cancel_tier')
         if now is None:
             now = Configuration.now()
-        until = start - dt.timedelta(
-            minutes=Configuration.values()['cancel_deadline'])
+        tiers = CancelTier.tiers(ticket_id)
+        if tiers:
+            outcome, until = policy.cancel_outcome(tiers, date, start, now)
+            closes = max(policy.tier_end(t, date, start) for t in tiers)
+            closed = 'cancel_closed'
+        else:
+            # No tiers: free until the deadline (minutes before check-in).
+            closes = start - dt.timedelta(
+                minutes=Configuration.values()['cancel_deadline'])
+            outcome, until = ('free' if now < closes else None), closes
+            closed = 'cancel_too_late'
         if not refundable:
-            return 'not_refundable', until
-        if now >= until:
-            return 'cancel_too_late', until
-        if state != 'confirmed':
-            return 'not_cancellable', until
-        return None, until
+            code = 'not_refundable'
+        elif outcome is None:
+            code = closed
+        elif state != 'confirmed':
+            code = 'not_cancellable'
+        else:
+            code = None
+        arguments = {'until': moment(until), 'closes': moment(closes)}
+        if code:
+            message = gettext('zl_reservation.msg_%s' % code, **arguments)
+        else:
+            message = gettext(
+                'zl_reservation.msg_cancel_preview_%s' % outcome,
+                **arguments)
+        return {
+            'code': code, 'outcome': None if code else outcome,
+            'until': until, 'closes': closes, 'message': message,
+            }
 
     @classmethod
     @without_check_access
@@ -71,15 +107,17 @@ class BookingLifecycle:
         Slot = pool.get('zl.reservation.slot')
         Ticket = pool.get('zl.ticket')
         Configuration = pool.get('zl.reservation.configuration')
+        Strike = pool.get('zl.reservation.strike')
         now = Configuration.now()
         cursor = Transaction().connection.cursor()
         table = cls.__table__()
         for booking in cls.browse(booking_ids):
             # The state is decided by the conditional update below.
-            refused, _ = cls.cancel_terms('confirmed',
-                booking.ticket.refundable, booking.slot.window()[0], now)
-            if refused:
-                raise refusal(refused)
+            terms = cls.cancel_terms('confirmed', booking.ticket.refundable,
+                booking.ticket.id, booking.date, booking.slot.window()[0],
+                now)
+            if terms['code']:
+                raise BookingError(terms['code'], terms['message'])
             state = 'refunded' if booking.ticket.price else 'cancelled'
             # Conditional: two cancellations of one booking give back once.
             cursor.execute(*table.update(
@@ -98,6 +136,8 @@ class BookingLifecycle:
                     [['account', None, booking.account]],
                     ensure_ascii=False)} if booking.account else {}
             cls.log([booking], 'transition', 'state:%s' % state, **extra)
+            if terms['outcome'] == 'strike':
+                Strike.record([booking], 'late_cancel', now.date())
 
     # ------------------------------------------------------------------
     # After the session
@@ -116,6 +156,7 @@ class BookingLifecycle:
         pool = Pool()
         Pass = pool.get('zl.pass')
         Configuration = pool.get('zl.reservation.configuration')
+        Strike = pool.get('zl.reservation.strike')
         if now is None:
             now = Configuration.now()
         bookings = cls.search([
@@ -137,6 +178,9 @@ class BookingLifecycle:
         if no_show:
             cls.write(no_show, {'state': 'no_show'})
             cls.log(no_show, 'transition', 'state:no_show')
+            if Configuration.values()['strike_no_show']:
+                for booking in no_show:
+                    Strike.record([booking], 'no_show', booking.date)
         if used:
             cls.write(used, {'state': 'used'})
             cls.log(used, 'transition', 'state:used')

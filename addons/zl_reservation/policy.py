@@ -25,6 +25,10 @@ LIMITS = {
     'booking_visitors_max': 0,
     'booking_minors_max': 0,
     'minors_need_adult': False,
+    'strike_no_show': False,
+    'strike_limit': 0,
+    'strike_days': 0,
+    'restrict_days': 0,
     }
 
 
@@ -102,3 +106,58 @@ def id_refusal(policy, held_dates, date):
                     dates[first] <= date <= dates[first] + span):
                 return 'id_window_limit', {'limit': limit, 'days': days}
     return None
+
+
+# ----------------------------------------------------------------------
+# Cancellation tiers (取消规则): an ordered list relative to the session.
+# Each tier runs from the end of the one before to its own end; after
+# the last, cancelling is refused.  Museums publish e.g. "free until 24:00
+# the day before, a strike on the day, no cancellation after 15:00".
+
+def tier_end(tier, date, start):
+    """The moment (site time) a tier ends for a session on date whose
+    check-in starts at start: `days` days before the visit date at
+    `time`, or, without a time, `minutes` before the check-in start"""
+    if tier['time'] is not None:
+        return dt.datetime.combine(
+            date - dt.timedelta(days=tier['days']), tier['time'])
+    return start - dt.timedelta(minutes=tier['minutes'])
+
+
+def cancel_outcome(tiers, date, start, now):
+    """(kind, moment): cancelling now is 'free' or records a 'strike'
+    until moment; (None, moment): refused since moment, the end of the
+    last tier.  tiers: dicts with kind, days, time, minutes."""
+    ends = sorted((tier_end(t, date, start), t['kind']) for t in tiers)
+    for end, kind in ends:
+        if now < end:
+            return kind, end
+    return None, ends[-1][0] if ends else None
+
+
+# ----------------------------------------------------------------------
+# Strikes (违约) and the restriction they bring
+
+def restricted_until(policy, strike_dates, today):
+    """The last day an account or an ID may not book on today, or None.
+
+    strike_limit strikes within strike_days days restrict booking for
+    restrict_days days from the day after the strike that reached the
+    limit.  The strikes that brought a restriction are spent: counting
+    starts again after it (else, once restricted, every later strike
+    would restrict again)."""
+    limit, days = policy['strike_limit'], policy['strike_days']
+    restrict = policy['restrict_days']
+    if not (limit and days and restrict):
+        return None
+    counted, until = [], None
+    for date in sorted(strike_dates):
+        counted = [d for d in counted if (date - d).days < days]
+        counted.append(date)
+        if len(counted) >= limit:
+            counted = []
+            first = date + dt.timedelta(days=1)
+            last = date + dt.timedelta(days=restrict)
+            if first <= today <= last:
+                until = max(until or last, last)
+    return until

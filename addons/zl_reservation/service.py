@@ -116,7 +116,8 @@ class BookingService(BookingHoldings, BookingPeople):
         slot = cls._slot_facts(slot_id, ticket_id)
         if not ticket or not slot:
             raise refusal('ticket_not_available')
-        state, opens_at = slot_state(Configuration.now(), **slot['state'])
+        now = Configuration.now()
+        state, opens_at = slot_state(now, **slot['state'])
         if state == 'closed':
             raise refusal('closed')
         if state == 'not_yet_open':
@@ -146,6 +147,8 @@ class BookingService(BookingHoldings, BookingPeople):
             cls._refuse(policy.visitors_refusal(rules, quantity))
             cls._refuse(policy.minors_refusal(
                     rules, [v['birth_date'] for v in visitors], date))
+        if rules['strike_limit']:
+            cls._check_restriction(account, visitors, now.date())
         per_day = account and (rules['account_people_per_day']
             or rules['account_bookings_per_day'])
         window = policy.id_window(rules, date) if digests else None

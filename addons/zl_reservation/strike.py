@@ -188,7 +188,8 @@ class StrikeWaive(Wizard):
         if strikes and reason:
             # Written by the server (strikes are read-only to every
             # group): the audit log keeps who waived and why.
-            with without_check_access():
+            with without_check_access(), \
+                    Transaction().set_context(_log=True):
                 Strike.write(
                     strikes, {'waived': True, 'waive_reason': reason})
         return 'end'

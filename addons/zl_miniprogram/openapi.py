@@ -142,6 +142,10 @@ SCHEMAS = {
             'refundable': BOOL,
             'cancellable': BOOL,
             'cancel_until': DATETIME,
+            'cancel_now': _null({'type': 'string',
+                    'enum': ['free', 'strike']}),
+            'cancel_now_until': _null(DATETIME),
+            'cancel_preview': STR,
             'created_at': DATETIME,
             }, required=[
                 'number', 'state', 'ticket', 'slot', 'quantity', 'visitors',
@@ -167,12 +171,14 @@ BOOKING_CODES = {
     '404': ['ticket_not_available', 'promo_not_found', 'not_found'],
     '409': ['sold_out', 'not_open', 'closed', 'limit_exceeded',
         'account_limit', 'account_bookings_limit', 'id_limit',
-        'id_window_limit', 'duplicate_visitor', 'idempotency_conflict'],
+        'id_window_limit', 'duplicate_visitor', 'idempotency_conflict',
+        'account_restricted', 'id_restricted'],
     '410': ['promo_expired'],
     }
 CANCEL_CODES = {
     '404': ['booking_not_found', 'not_found'],
-    '409': ['not_refundable', 'cancel_too_late', 'not_cancellable'],
+    '409': ['not_refundable', 'cancel_too_late', 'cancel_closed',
+        'not_cancellable'],
     }
 LOGIN_CODES = {
     '400': ['invalid_request', 'invalid_code'],

@@ -34,6 +34,14 @@ class WebUser(metaclass=PoolMeta):
     wechat_unionid = fields.Char("WeChat UnionID", readonly=True)
     companions = fields.One2Many(
         'zl.mp.companion', 'web_user', "Companions", readonly=True)
+    strikes = fields.Function(fields.Many2Many(
+            'zl.reservation.strike', None, None, "Strikes"),
+        'get_strikes')
+    restricted_until = fields.Function(fields.Date(
+            "Restricted Until",
+            help="The last day this visitor may not book, after the "
+            "account's strikes."),
+        'get_strikes')
     _session_cache = Cache('zl.mp.visitor.session', context=False)
 
     @classmethod
@@ -59,6 +67,32 @@ class WebUser(metaclass=PoolMeta):
         super().on_modification(mode, users, field_names=field_names)
         # A deactivated visitor is refused at once, on every worker.
         cls._session_cache.clear()
+
+    @classmethod
+    def get_strikes(cls, users, names):
+        "The account's strikes (the IDs' are on each visitor) and the end"
+        pool = Pool()
+        Strike = pool.get('zl.reservation.strike')
+        Configuration = pool.get('zl.reservation.configuration')
+        accounts = {u.id: account_of(u.id) for u in users}
+        result = {n: {u.id: None for u in users} for n in names}
+        if 'strikes' in names:
+            by_account = {}
+            with without_check_access():
+                for strike in Strike.search([
+                            ('subject', '=', 'account'),
+                            ('account', 'in', list(accounts.values())),
+                            ]):
+                    by_account.setdefault(strike.account, []).append(
+                        strike.id)
+            result['strikes'] = {
+                i: by_account.get(a, []) for i, a in accounts.items()}
+        if 'restricted_until' in names:
+            restricted = Strike.restricted_until('account',
+                list(accounts.values()), Configuration.now().date())
+            result['restricted_until'] = {
+                i: restricted.get(a) for i, a in accounts.items()}
+        return result
 
     @property
     def account(self):

@@ -88,6 +88,9 @@ function cancelArea(booking, rebuild) {
     h('p', {}, booking.refundable ? t('cancelRefund') : t('cancelRelease')),
     booking.cancel_until ? h('p', {class: 'until'}, t('cancelUntil',
       {when: momentText(booking.cancel_until)})) : null,
+    // The server's preview of this moment: free, or with a strike.
+    booking.cancel_preview ? h('p', {class: booking.cancel_now === 'strike'
+      ? 'preview warn' : 'preview'}, booking.cancel_preview) : null,
     problems,
     h('div', {class: 'dialog-actions'}, keep, confirm));
   let busy = false;

@@ -121,7 +121,7 @@ export async function confirmScreen() {
     } else if (['duplicate_visitor', 'invalid_id_number', 'invalid_phone',
       'contact_required', 'group_size', 'invalid_request', 'visitors_limit',
       'id_limit', 'id_window_limit', 'minors_limit', 'guardian_required',
-      'birth_date_required']
+      'birth_date_required', 'id_restricted']
       .includes(error.code)) {
       actions = [[t('edit'), () => go(visitorsRoute)]];
     } else if (error.code === 'rate_limited') {

@@ -140,6 +140,13 @@ def test_individual_flow(site, visit):
     expect(dialog).to_contain_text('取消后名额立即释放，已付款项原路退回。')
     expect(dialog).to_contain_text(
         f'{month_day(until)} {until:%H:%M} 前可取消')
+    # The engine's preview of cancelling now (no tiers: free), in the
+    # page's language.
+    _, _, data = site.visitor(person)('GET', f"/bookings/{booking['number']}",
+        headers={'Accept-Language': 'zh-CN'})
+    assert data['cancel_now'] == 'free'
+    assert '免费' in data['cancel_preview']
+    expect(dialog).to_contain_text(data['cancel_preview'])
     h.shot(9, 'cancel-dialog')
     dialog.get_by_role('button', name='确认取消', exact=True).click()
     expect(dialog).to_be_hidden()

@@ -126,7 +126,9 @@ def create(workdir, database, users):
 # hold (tests/test_policy_races.py shows the rules hold under races).
 POLICY = dict(account_people_per_day=5, account_bookings_per_day=3,
     id_one_per_day=True, id_bookings_max=3, id_bookings_days=30,
-    booking_visitors_max=5)
+    booking_visitors_max=5,
+    # Strikes: every booking reads its IDs' strikes (none here).
+    strike_no_show=True, strike_limit=3, strike_days=30, restrict_days=30)
 
 
 def apply_policy(config, database):

@@ -66,7 +66,7 @@ class Booking(
             ('window', "Window"),
             ('group', "Group"),
             ], "Places Pool", readonly=True, sort=False,
-        help="Whose places the booking took (places.py): a cancellation "
+        help="Whose places the booking took: a cancellation "
         "gives them back to the same pool.")
     idempotency_key = fields.Char("Idempotency Key", readonly=True)
     origin = fields.Reference(

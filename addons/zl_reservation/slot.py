@@ -124,9 +124,9 @@ class Slot(AuditMixin, ModelSQL, ModelView):
             ('pools_within_booked', Check(t,
                     (t.booked_window >= 0) & (t.booked_group >= 0)
                     & (t.booked_window + t.booked_group <= t.booked)),
-                'zl_reservation.msg_slot_booked_check'),
+                'zl_reservation.msg_slot_pools_check'),
             ('held_positive', Check(t, t.held >= 0),
-                'zl_reservation.msg_slot_booked_check'),
+                'zl_reservation.msg_slot_pools_check'),
             ]
         cls._order = [('date', 'ASC'), ('session', 'ASC'), ('id', 'ASC')]
         cls._buttons.update({

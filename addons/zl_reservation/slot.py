@@ -186,7 +186,8 @@ class Slot(AuditMixin, ModelSQL, ModelView):
                     result[name][slot.id] = (
                         slot.booked / slot.capacity if slot.capacity else 1.0)
                 elif name == 'available':
-                    # Every free place, the reserves and holds included.
+                    # Every free place, whichever pool may take it (the
+                    # unused reserves count, the held places do not).
                     result[name][slot.id] = slot.free_places(
                         'online', now, released=True)
                 else:

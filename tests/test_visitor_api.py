@@ -134,6 +134,47 @@ def test_slots(site):
         assert error_of(answer) == (400, 'invalid_request')
 
 
+def test_slots_count_the_online_places(site):
+    """available is what a visitor may book: the window's reserve is not
+    theirs before its release, and a slot whose online places are gone is
+    sold_out even though the window's are free"""
+    import psycopg
+    api, ids = site
+    me = api.login('reserve')
+    day = ids['tomorrow']
+    slot = ids['slots'][day]
+    database = api.base.split('/')[-3]
+
+    def sessions():
+        time.sleep(1.1)  # the sessions' answer may be a second old
+        _, _, data = api('GET', f'/tickets/{ids["free"]}/slots'
+            f'?from={day}&to={day}')
+        return data['slots'][0]
+
+    with psycopg.connect(dbname=database, autocommit=True) as conn:
+        # Check-in at 00:00: with 0 minutes the release is tomorrow 00:00.
+        conn.execute('UPDATE zl_reservation_plan SET reserve_release = 0')
+        conn.execute('UPDATE zl_reservation_slot SET reserved_window = '
+            'capacity - booked - 1 WHERE id = %s', (slot,))
+        try:
+            one = sessions()
+            assert (one['available'], one['state']) == (1, 'open')
+            status, _, _ = me('POST', '/bookings', booking_request(
+                    ids, slot, [visitor(1301)]))
+            assert status == 201
+            one = sessions()
+            assert (one['available'], one['state']) == (0, 'sold_out')
+            assert one['capacity'] == 50
+            answer = me('POST', '/bookings', booking_request(
+                    ids, slot, [visitor(1302)]))
+            assert error_of(answer) == (409, 'sold_out')
+        finally:
+            conn.execute('UPDATE zl_reservation_slot SET reserved_window = 0 '
+                'WHERE id = %s', (slot,))
+            conn.execute(
+                'UPDATE zl_reservation_plan SET reserve_release = 120')
+
+
 def test_unknown_route_and_openapi(site):
     api, _ = site
     assert error_of(api('GET', '/nothing/here')) == (404, 'not_found')

@@ -12,6 +12,7 @@ from sql import Literal
 
 from trytond import backend
 from trytond.cache import Cache
+from trytond.modules.zl_reservation import places
 from trytond.modules.zl_reservation.slot import slot_state
 from trytond.pool import Pool
 from trytond.protocols.wrappers import Response
@@ -113,14 +114,18 @@ def parse_date(value, default):
 
 def slots(ticket, start, end):
     """The ticket's dated sessions from start to end with their state
-    (slot_state, the one rule)"""
+    (slot_state, the one rule) and the places a booking here may take
+    (places.free_places: the window's and the groups' reserves are not
+    the visitor's until their release)"""
     pool = Pool()
     Configuration = pool.get('zl.reservation.configuration')
+    Seller = pool.get('zl.seller')
     Slot = pool.get('zl.reservation.slot')
     Session = pool.get('zl.reservation.session')
     Plan = pool.get('zl.reservation.plan')
     PlanTicket = pool.get('zl.reservation.plan-zl.ticket')
     now = Configuration.now()
+    places_pool = places.pool_of(ticket.kind, Seller(seller()).kind)
     if start is None:
         start = now.date()
     if end is None:
@@ -139,31 +144,37 @@ def slots(ticket, start, end):
             se.checkin_end.as_('checkin_end'),
             p.advance_days.as_('advance_days'),
             p.release_time.as_('release_time'), sl.closed.as_('closed'),
-            p.state.as_('plan_state'), sl.booked.as_('booked'),
-            sl.capacity.as_('capacity'), sl.id.as_('slot_id'),
-            se.name.as_('session'),
+            p.state.as_('plan_state'), sl.held_until.as_('held_until'),
+            sl.id.as_('slot_id'), se.name.as_('session'),
+            p.reserve_release.as_('reserve_release'),
+            *(getattr(sl, n).as_(n) for n in places.COUNTS),
             where=(sl.date >= start) & (sl.date <= end)
             & (p.state != Literal('draft')),
             order_by=[sl.date.asc, se.checkin_start.asc, sl.id.asc]))
     if backend.name == 'sqlite':
-        sqlite_apply_types(query, ['DATE', 'TIME', 'TIME', None, 'TIME'])
+        sqlite_apply_types(query, ['DATE', 'TIME', 'TIME', None, 'TIME',
+                None, None, 'DATETIME'])
     cursor = Transaction().connection.cursor()
     cursor.execute(*query)
+    names = ['date', 'checkin_start', 'checkin_end', 'advance_days',
+        'release_time', 'closed', 'plan_state', 'held_until', 'slot_id',
+        'session', 'reserve_release'] + list(places.COUNTS)
     result = []
     for row in cursor:
-        (date, checkin_start, checkin_end, advance_days, release_time,
-            closed, plan_state, booked, capacity, slot_id, session) = row
+        facts = dict(zip(names, row))
+        date, checkin_start = facts['date'], facts['checkin_start']
+        free, _ = places.slot_free(facts, places_pool, now)
         state, opens_at = slot_state(
-            now, date, checkin_start, checkin_end, advance_days,
-            release_time, closed, plan_state, booked, capacity)
+            now, *(facts[n] for n in names[:7]), free)
         result.append({
-                'slot_id': slot_id,
+                'slot_id': facts['slot_id'],
                 'date': iso(date),
-                'session': session,
+                'session': facts['session'],
                 'checkin_start': iso(dt.datetime.combine(date, checkin_start)),
-                'checkin_end': iso(dt.datetime.combine(date, checkin_end)),
-                'capacity': capacity,
-                'available': max(capacity - booked, 0),
+                'checkin_end': iso(
+                    dt.datetime.combine(date, facts['checkin_end'])),
+                'capacity': facts['capacity'],
+                'available': free,
                 'state': state,
                 'opens_at': iso(opens_at) if state == 'not_yet_open' else None,
                 })

@@ -61,6 +61,13 @@ class Booking(
     quantity = fields.Integer(
         "Quantity", required=True, readonly=True,
         help="People admitted: the visitors, or the group size.")
+    pool = fields.Selection([
+            ('online', "Online"),
+            ('window', "Window"),
+            ('group', "Group"),
+            ], "Places Pool", readonly=True, sort=False,
+        help="Whose places the booking took: a cancellation "
+        "gives them back to the same pool.")
     idempotency_key = fields.Char("Idempotency Key", readonly=True)
     origin = fields.Reference(
         "Origin", selection='get_origins', readonly=True,
@@ -120,6 +127,10 @@ class Booking(
     @classmethod
     def default_state(cls):
         return 'confirmed'
+
+    @classmethod
+    def default_pool(cls):
+        return 'online'
 
     @classmethod
     def _get_origins(cls):

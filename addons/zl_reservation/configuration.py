@@ -7,7 +7,7 @@ from trytond.i18n import gettext
 from trytond.model import Check, ModelSingleton, ModelSQL, ModelView, fields
 from trytond.modules.zl_ticket_core.audit import AuditMixin
 from trytond.pool import Pool
-from trytond.pyson import Id
+from trytond.pyson import Eval, Id
 from trytond.transaction import without_check_access
 
 from .exceptions import ConfigurationValidationError
@@ -89,6 +89,15 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
         "Restricted for Days", required=True,
         help="Booking is refused for this many days from the day after "
         "the strike that reached the limit.")
+    # Places given back by cancellations (slot.py give_back)
+    rerelease_hold = fields.Boolean(
+        "Hold Returned Places",
+        help="Places given back by cancellations are bookable again only "
+        "at the re-release time below, not at once.")
+    rerelease_time = fields.Time(
+        "Re-release Time",
+        states={'required': Eval('rerelease_hold', False)},
+        help="Time of day the held places become bookable (e.g. 20:00).")
 
     @classmethod
     def default_booking_sequence(cls):
@@ -215,6 +224,9 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
                 'timezone': config.timezone,
                 'booking_sequence': config.booking_sequence.id,
                 'cancel_deadline': config.cancel_deadline,
+                'rerelease_hold': bool(config.rerelease_hold
+                    and config.rerelease_time),
+                'rerelease_time': config.rerelease_time,
                 **{name: getattr(config, name) or default
                     for name, default in LIMITS.items()},
                 }

@@ -127,7 +127,8 @@ class BookingLifecycle:
             if cursor.rowcount != 1:
                 raise refusal('not_cancellable')
             forget(cls, [booking.id])
-            Slot.give_back(booking.slot.id, booking.quantity)
+            Slot.give_back(
+                booking.slot.id, booking.quantity, booking.pool, now)
             Ticket.give_back_stock(booking.ticket.id, booking.quantity)
             passes = Pass.search([('booking', '=', booking.id)])
             Pass.write(passes, {'state': state})

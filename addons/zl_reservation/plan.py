@@ -4,6 +4,7 @@ import datetime as dt
 
 from trytond.i18n import gettext
 from trytond.model import (
+    Check,
     ModelSQL,
     ModelView,
     Workflow,
@@ -47,6 +48,11 @@ class Plan(AuditMixin, Workflow, ModelSQL, ModelView):
     release_time = fields.Time(
         "Release Time", required=True,
         help="Time of day the new date opens (e.g. 17:00).")
+    reserve_release = fields.Integer(
+        "Release Reserved Places", required=True,
+        help="Minutes before a session's check-in start at which its "
+        "places reserved for the window and for groups open to every "
+        "channel (e.g. 120).")
     tickets = fields.Many2Many(
         'zl.reservation.plan-zl.ticket', 'plan', 'ticket', "Tickets",
         help="The tickets that book these sessions.")
@@ -69,6 +75,11 @@ class Plan(AuditMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('reserve_release_positive', Check(t, t.reserve_release >= 0),
+                'zl_reservation.msg_reserve_release_negative'),
+            ]
         cls._order = [('start_date', 'DESC'), ('id', 'DESC')]
         cls._transitions |= {
             ('draft', 'active'),
@@ -102,6 +113,10 @@ class Plan(AuditMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def default_release_time(cls):
         return dt.time(0, 0)
+
+    @classmethod
+    def default_reserve_release(cls):
+        return 120
 
     @classmethod
     def validate_fields(cls, plans, field_names):
@@ -202,6 +217,8 @@ class Plan(AuditMixin, Workflow, ModelSQL, ModelView):
                             'session': session.id,
                             'date': date,
                             'capacity': session.capacity,
+                            'reserved_window': session.reserved_window,
+                            'reserved_group': session.reserved_group,
                             })
         if to_create:
             Slot.create(to_create)
@@ -263,6 +280,36 @@ class Session(AuditMixin, sequence_ordered(), ModelSQL, ModelView):
     checkin_end = fields.Time("Check-in End", required=True)
     capacity = fields.Integer(
         "Capacity", required=True, help="Visitors the session admits.")
+    reserved_window = fields.Integer(
+        "Reserved for the Window", required=True,
+        help="Places of each slot only the ticket windows and kiosks may "
+        "book until the plan's release (older visitors, walk-ins); "
+        "a number: for a share, e.g. 20 % of 50, enter 10.")
+    reserved_group = fields.Integer(
+        "Reserved for Groups", required=True,
+        help="Places of each slot only group bookings may take until the "
+        "plan's release.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('reserved_positive', Check(t,
+                    (t.reserved_window >= 0) & (t.reserved_group >= 0)),
+                'zl_reservation.msg_reserved_negative'),
+            ('reserved_within_capacity', Check(t,
+                    t.reserved_window + t.reserved_group <= t.capacity),
+                'zl_reservation.msg_reserved_above_capacity'),
+            ]
+
+    @classmethod
+    def default_reserved_window(cls):
+        return 0
+
+    @classmethod
+    def default_reserved_group(cls):
+        return 0
 
     @classmethod
     def validate_fields(cls, sessions, field_names):

@@ -29,7 +29,7 @@ from trytond.pool import Pool
 from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction, without_check_access
 
-from . import identity, passcode, policy
+from . import identity, passcode, places, policy
 from .engine import (
     advisory_lock,
     decide,
@@ -117,7 +117,9 @@ class BookingService(BookingHoldings, BookingPeople):
         if not ticket or not slot:
             raise refusal('ticket_not_available')
         now = Configuration.now()
-        state, opens_at = slot_state(now, **slot['state'])
+        places_pool = places.pool_of(ticket['kind'], ticket['seller_kind'])
+        free, released = places.slot_free(slot['places'], places_pool, now)
+        state, opens_at = slot_state(now, free=free, **slot['state'])
         if state == 'closed':
             raise refusal('closed')
         if state == 'not_yet_open':
@@ -126,9 +128,9 @@ class BookingService(BookingHoldings, BookingPeople):
         visitors, contact, group = cls._check_people(
             ticket, request, companions)
         quantity = group['size'] if group else len(visitors)
-        # Full at the last commit: no need to write anything (the
-        # conditional update below remains the rule).
-        if slot['state']['booked'] + quantity > slot['state']['capacity']:
+        # Full for this pool at the last commit: no need to write anything
+        # (the conditional update below remains the rule).
+        if quantity > free:
             raise refusal('sold_out')
 
         secret = Configuration.get_id_secret()
@@ -176,7 +178,7 @@ class BookingService(BookingHoldings, BookingPeople):
         # from its update to the commit, which is what bounds a hot slot.
         booking = cls._insert(
             seller_id, ticket, slot_id, date, account, key, visitors,
-            contact, group, quantity, origin)
+            contact, group, quantity, origin, places_pool)
         cls._audit_booking(booking, ticket, slot, account)
         # What a client shows of its new booking, from the facts at hand.
         state = slot['state']
@@ -188,7 +190,7 @@ class BookingService(BookingHoldings, BookingPeople):
                 'checkin_start': state['checkin_start'].isoformat(),
                 'checkin_end': state['checkin_end'].isoformat(),
                 })
-        refused = Slot.take(slot_id, quantity)
+        refused = Slot.take(slot_id, quantity, places_pool, now, released)
         if refused:
             raise refusal(refused)
         if ticket['stock'] != -1 and not Ticket.take_stock(
@@ -254,22 +256,28 @@ class BookingService(BookingHoldings, BookingPeople):
                 p.advance_days.as_('advance_days'),
                 p.release_time.as_('release_time'),
                 sl.closed.as_('closed'), p.state.as_('plan_state'),
-                sl.booked.as_('booked'), sl.capacity.as_('capacity'),
-                se.name.as_('session'),
+                sl.held_until.as_('held_until'), se.name.as_('session'),
+                p.reserve_release.as_('reserve_release'),
+                *(getattr(sl, n).as_(n) for n in places.COUNTS),
                 where=sl.id == slot_id, limit=1))
         if backend.name == 'sqlite':
-            sqlite_apply_types(query, ['DATE', 'TIME', 'TIME', None, 'TIME'])
+            sqlite_apply_types(query, ['DATE', 'TIME', 'TIME', None, 'TIME',
+                    None, None, 'DATETIME'])
         cursor.execute(*query)
         row = cursor.fetchone()
         if not row:
             return None
         names = ['date', 'checkin_start', 'checkin_end', 'advance_days',
-            'release_time', 'closed', 'plan_state', 'booked', 'capacity']
-        return {'state': dict(zip(names, row)), 'session': row[-1]}
+            'release_time', 'closed', 'plan_state', 'held_until', 'session',
+            'reserve_release'] + list(places.COUNTS)
+        facts = dict(zip(names, row))
+        # slot_state's inputs apart; places.slot_free reads the facts.
+        return {'state': {n: facts[n] for n in names[:7]},
+            'places': facts, 'session': facts['session']}
 
     @classmethod
     def _insert(cls, seller_id, ticket, slot_id, date, account, key,
-            visitors, contact, group, quantity, origin):
+            visitors, contact, group, quantity, origin, places_pool):
         """Write the booking, its visitors and passes with plain inserts
         (everything was checked above) and answer without reading back."""
         pool = Pool()
@@ -284,12 +292,12 @@ class BookingService(BookingHoldings, BookingPeople):
                 b.number, b.seller, b.ticket, b.slot, b.date, b.account,
                 b.idempotency_key, b.contact_name, b.contact_phone,
                 b.group_name, b.group_leader, b.group_size, b.quantity,
-                b.origin, b.state, b.create_uid, b.create_date], [[
+                b.origin, b.pool, b.state, b.create_uid, b.create_date], [[
                     number, seller_id, ticket['id'], slot_id, date, account,
                     key, contact['name'], contact['phone'],
                     group and group['name'], group and group['leader'],
-                    group and group['size'], quantity, origin, 'confirmed',
-                    user, CurrentTimestamp()]])
+                    group and group['size'], quantity, origin, places_pool,
+                    'confirmed', user, CurrentTimestamp()]])
         for x in visitors:
             if x['id_number'] is not None:
                 x['id_masked'] = identity.mask_id(x['id_number'])

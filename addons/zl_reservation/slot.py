@@ -3,11 +3,14 @@
 
 The places of a slot move only here: taken by a booking, given back by a
 cancellation, always by conditional SQL updates that the database bounds
-with Check constraints (0 <= booked <= capacity), whatever the path.
+with Check constraints (0 <= booked <= capacity, the pools inside booked,
+the reserves inside capacity), whatever the path.  Who may take which
+place is places.py's rule.
 """
 import datetime as dt
 
 from sql import Literal
+from sql.conditionals import Case, Greatest
 
 from trytond.i18n import gettext
 from trytond.model import Check, ModelSQL, ModelView, Unique, fields
@@ -16,16 +19,21 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
+from . import places
 from .engine import forget
 from .exceptions import SlotAccessError
 
 # Written by the engine only (plans generate slots, bookings move places).
-ENGINE_FIELDS = {'plan', 'session', 'date', 'booked'}
+ENGINE_FIELDS = {'plan', 'session', 'date', 'booked', 'booked_window',
+    'booked_group', 'held', 'held_until'}
+# The counter of each pool's places besides booked (places.POOLS)
+POOL_COUNTERS = {'window': 'booked_window', 'group': 'booked_group'}
 
 
 def slot_state(now, date, checkin_start, checkin_end, advance_days,
-        release_time, closed, plan_state, booked, capacity):
-    """open, not_yet_open (with the opening moment), sold_out or closed.
+        release_time, closed, plan_state, free):
+    """open, not_yet_open (with the opening moment), sold_out or closed;
+    free: the places the asking pool may still take (places.free_places).
 
     The one rule for every caller: staff views, the booking service and
     the visitor API."""
@@ -36,7 +44,7 @@ def slot_state(now, date, checkin_start, checkin_end, advance_days,
         return 'closed', opens_at
     if now < opens_at:
         return 'not_yet_open', opens_at
-    if booked >= capacity:
+    if free <= 0:
         return 'sold_out', opens_at
     return 'open', opens_at
 
@@ -58,8 +66,34 @@ class Slot(AuditMixin, ModelSQL, ModelView):
     checkin_end = fields.Function(
         fields.Time("Check-in End"), 'get_session_field')
     capacity = fields.Integer("Capacity", required=True)
+    reserved_window = fields.Integer(
+        "Reserved for the Window", required=True,
+        help="Places only the ticket windows and kiosks may book until "
+        "the reserved places are released.")
+    reserved_group = fields.Integer(
+        "Reserved for Groups", required=True,
+        help="Places only group bookings may take until the reserved "
+        "places are released.")
     booked = fields.Integer("Booked", readonly=True)
+    booked_window = fields.Integer(
+        "Booked at the Window", required=True, readonly=True,
+        help="Places booked through the ticket windows and kiosks.")
+    booked_group = fields.Integer(
+        "Booked by Groups", required=True, readonly=True)
+    held = fields.Integer(
+        "Held", required=True, readonly=True,
+        help="Places given back by cancellations and held until the "
+        "re-release time.")
+    held_until = fields.DateTime("Held Until", readonly=True)
     available = fields.Function(fields.Integer("Available"), 'get_available')
+    available_online = fields.Function(fields.Integer(
+            "Available Online",
+            help="Places the online channels may still book now."),
+        'get_available')
+    available_window = fields.Function(
+        fields.Integer("Available at the Window"), 'get_available')
+    available_group = fields.Function(
+        fields.Integer("Available for Groups"), 'get_available')
     occupancy = fields.Function(
         fields.Float("Occupancy", digits=(1, 4)), 'get_available')
     closed = fields.Boolean(
@@ -80,6 +114,19 @@ class Slot(AuditMixin, ModelSQL, ModelView):
             # slot instead, the bookings keep their places.
             ('booked_within_capacity', Check(t, t.booked <= t.capacity),
                 'zl_reservation.msg_capacity_below_booked'),
+            ('reserved_positive', Check(t,
+                    (t.reserved_window >= 0) & (t.reserved_group >= 0)),
+                'zl_reservation.msg_reserved_negative'),
+            ('reserved_within_capacity', Check(t,
+                    t.reserved_window + t.reserved_group <= t.capacity),
+                'zl_reservation.msg_reserved_above_capacity'),
+            # The pools' counters are parts of booked, never more.
+            ('pools_within_booked', Check(t,
+                    (t.booked_window >= 0) & (t.booked_group >= 0)
+                    & (t.booked_window + t.booked_group <= t.booked)),
+                'zl_reservation.msg_slot_pools_check'),
+            ('held_positive', Check(t, t.held >= 0),
+                'zl_reservation.msg_slot_pools_check'),
             ]
         cls._order = [('date', 'ASC'), ('session', 'ASC'), ('id', 'ASC')]
         cls._buttons.update({
@@ -98,6 +145,26 @@ class Slot(AuditMixin, ModelSQL, ModelView):
         return 0
 
     @classmethod
+    def default_reserved_window(cls):
+        return 0
+
+    @classmethod
+    def default_reserved_group(cls):
+        return 0
+
+    @classmethod
+    def default_booked_window(cls):
+        return 0
+
+    @classmethod
+    def default_booked_group(cls):
+        return 0
+
+    @classmethod
+    def default_held(cls):
+        return 0
+
+    @classmethod
     def default_closed(cls):
         return False
 
@@ -109,15 +176,38 @@ class Slot(AuditMixin, ModelSQL, ModelView):
 
     @classmethod
     def get_available(cls, slots, names):
+        pool = Pool()
+        Configuration = pool.get('zl.reservation.configuration')
+        now = Configuration.now()
         result = {n: {} for n in names}
         for slot in slots:
-            available = max(slot.capacity - slot.booked, 0)
-            if 'available' in names:
-                result['available'][slot.id] = available
-            if 'occupancy' in names:
-                result['occupancy'][slot.id] = (
-                    slot.booked / slot.capacity if slot.capacity else 1.0)
+            for name in names:
+                if name == 'occupancy':
+                    result[name][slot.id] = (
+                        slot.booked / slot.capacity if slot.capacity else 1.0)
+                elif name == 'available':
+                    # Every free place, whichever pool may take it (the
+                    # unused reserves count, the held places do not).
+                    result[name][slot.id] = slot.free_places(
+                        'online', now, released=True)
+                else:
+                    result[name][slot.id] = slot.free_places(
+                        name[len('available_'):], now)
         return result
+
+    def reserve_released(self, now):
+        "Whether the reserved places are open to every channel at now"
+        return places.released(now, self.date, self.session.checkin_start,
+            self.plan.reserve_release)
+
+    def free_places(self, pool, now, released=None):
+        "The places pool may take at now (places.free_places)"
+        if released is None:
+            released = self.reserve_released(now)
+        return places.free_places(
+            self.capacity, self.booked, self.reserved_window,
+            self.booked_window, self.reserved_group, self.booked_group,
+            places.held_now(self.held, self.held_until, now), pool, released)
 
     def opens_at(self):
         "Site time the slot opens for booking"
@@ -129,30 +219,48 @@ class Slot(AuditMixin, ModelSQL, ModelView):
             dt.datetime.combine(self.date, self.session.checkin_start),
             dt.datetime.combine(self.date, self.session.checkin_end))
 
-    def booking_state(self, now):
-        "open, not_yet_open, sold_out or closed (doc/api.md)"
-        return self._state(now)[0]
+    def booking_state(self, now, pool='online'):
+        "open, not_yet_open, sold_out or closed (doc/api.md) for pool"
+        return self._state(now, pool)[0]
 
-    def _state(self, now):
+    def _state(self, now, pool='online'):
         return slot_state(
             now, self.date, self.session.checkin_start,
             self.session.checkin_end, self.plan.advance_days,
             self.plan.release_time, self.closed, self.plan.state,
-            self.booked, self.capacity)
+            self.free_places(pool, now))
 
     # ------------------------------------------------------------------
     # Places: the engine's only writers of `booked`
 
     @classmethod
-    def take(cls, slot_id, quantity):
-        """Take quantity places of an open slot in one conditional update,
-        or return the reason it cannot: 'closed' or 'sold_out'"""
+    def take(cls, slot_id, quantity, pool='online', now=None, released=None):
+        """Take quantity places of an open slot for pool in one conditional
+        update, or return the reason it cannot: 'closed' or 'sold_out'.
+
+        released: whether the slot's reserves are open to every channel
+        at now (the caller knows the slot's facts; read when None).  The
+        condition is places.free_places itself over the row's columns, so
+        PostgreSQL re-checks it on the committed row after a lock wait."""
+        Configuration = Pool().get('zl.reservation.configuration')
+        if now is None:
+            now = Configuration.now()
+        if released is None:
+            released = cls(slot_id).reserve_released(now)
         cursor = Transaction().connection.cursor()
         s = cls.__table__()
-        cursor.execute(*s.update(
-                [s.booked], [s.booked + quantity],
+        free = places.free_places(
+            s.capacity, s.booked, s.reserved_window, s.booked_window,
+            s.reserved_group, s.booked_group, cls._held_sql(s, now), pool,
+            released, greatest=Greatest)
+        columns, values = [s.booked], [s.booked + quantity]
+        if pool in POOL_COUNTERS:
+            column = getattr(s, POOL_COUNTERS[pool])
+            columns.append(column)
+            values.append(column + quantity)
+        cursor.execute(*s.update(columns, values,
                 where=(s.id == slot_id)
-                & (s.booked + quantity <= s.capacity)
+                & (Literal(quantity) <= free)
                 & (s.closed == Literal(False))))
         # rowcount: SQLite's RETURNING does not accept the table alias.
         if cursor.rowcount != 1:
@@ -161,14 +269,37 @@ class Slot(AuditMixin, ModelSQL, ModelView):
             return 'closed' if closed else 'sold_out'
         forget(cls, [slot_id])
 
+    @staticmethod
+    def _held_sql(s, now):
+        "places.held_now over the row: held counts until held_until"
+        return Case((s.held_until > now, s.held), else_=0)
+
     @classmethod
-    def give_back(cls, slot_id, quantity):
-        "Return quantity places to the slot, never below zero"
+    def give_back(cls, slot_id, quantity, pool='online', now=None):
+        """Return quantity places of pool to the slot, never below zero.
+
+        With the re-release hold on (预约设置), the places are held until
+        the next re-release time instead: scripts watching for returned
+        places gain nothing over a visitor who comes back then."""
+        Configuration = Pool().get('zl.reservation.configuration')
         cursor = Transaction().connection.cursor()
         s = cls.__table__()
-        cursor.execute(*s.update(
-                [s.booked], [s.booked - quantity],
-                where=(s.id == slot_id) & (s.booked >= quantity)))
+        columns, values = [s.booked], [s.booked - quantity]
+        where = (s.id == slot_id) & (s.booked >= quantity)
+        if pool in POOL_COUNTERS:
+            column = getattr(s, POOL_COUNTERS[pool])
+            columns.append(column)
+            values.append(column - quantity)
+            where &= column >= quantity
+        config = Configuration.values()
+        if config['rerelease_hold']:
+            if now is None:
+                now = Configuration.now()
+            # A hold that has ended starts again from these places.
+            columns += [s.held, s.held_until]
+            values += [cls._held_sql(s, now) + quantity,
+                places.next_rerelease(now, config['rerelease_time'])]
+        cursor.execute(*s.update(columns, values, where=where))
         forget(cls, [slot_id])
 
     # ------------------------------------------------------------------

@@ -18,8 +18,7 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from . import policy
-from .engine import (
-    EngineOwnedMixin, advisory_lock, check_button, lock_key)
+from .engine import EngineOwnedMixin, advisory_lock, check_button, lock_key
 
 
 class Strike(EngineOwnedMixin, AuditMixin, ModelSQL, ModelView):

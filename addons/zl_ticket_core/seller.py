@@ -115,14 +115,14 @@ class Seller(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
         cursor.execute(*query.select(
                 t.active, t.on_shelf, s.active, st.id, h.id, su.id,
                 t.kind, t.group_min, t.group_max, t.per_user_limit, t.stock,
-                t.usable_count, t.name, s.name, t.refundable,
+                t.usable_count, t.name, s.name, t.refundable, s.kind,
                 where=t.id == ticket_id, limit=1))
         row = cursor.fetchone()
         if not row:
             return None
         (active, on_shelf, seller_active, authorised, hidden, account,
             kind, group_min, group_max, per_user_limit, stock, usable_count,
-            ticket_name, seller_name, refundable) = row
+            ticket_name, seller_name, refundable, seller_kind) = row
         if not (active and on_shelf and seller_active and authorised):
             return None
         if hidden and promotion != ticket_id:
@@ -137,6 +137,7 @@ class Seller(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
             'kind': kind, 'group_min': group_min, 'group_max': group_max,
             'per_user_limit': per_user_limit, 'stock': stock,
             'usable_count': usable_count, 'refundable': bool(refundable),
+            'seller_kind': seller_kind,
             }
 
     @classmethod

@@ -89,6 +89,8 @@ class BookingHoldings:
                 raise refusal('account_restricted', until=until)
         digests = {v['id_digest']: v for v in visitors if v['id_digest']}
         restricted = Strike.restricted_until('id', list(digests), today)
-        for digest, until in sorted(restricted.items()):
+        if restricted:
+            # The first in the request's order names the visitor.
+            digest = next(d for d in digests if d in restricted)
             raise refusal('id_restricted',
-                name=digests[digest]['name'], until=until)
+                name=digests[digest]['name'], until=restricted[digest])

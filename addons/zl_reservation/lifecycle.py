@@ -1,6 +1,7 @@
 # This file is part of zhonglian-ticketing. See README.md for the licence.
-"""After booking: cancellation (places back at once, passes revoked) and
-the end of the session (passes expire, no-shows)."""
+"""After booking: cancellation by the tiers of 取消规则 (places back to
+their pool, passes revoked, a strike in a striking tier) and the end of the
+session (passes expire, no-shows and their strikes)."""
 import datetime as dt
 import json
 

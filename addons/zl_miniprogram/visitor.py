@@ -78,13 +78,13 @@ class WebUser(metaclass=PoolMeta):
         result = {n: {u.id: None for u in users} for n in names}
         if 'strikes' in names:
             by_account = {}
-            with without_check_access():
-                for strike in Strike.search([
-                            ('subject', '=', 'account'),
-                            ('account', 'in', list(accounts.values())),
-                            ]):
-                    by_account.setdefault(strike.account, []).append(
-                        strike.id)
+            # Under the user's record rules: the strikes of bookings in
+            # their data scope, which they may open.
+            for strike in Strike.search([
+                        ('subject', '=', 'account'),
+                        ('account', 'in', list(accounts.values())),
+                        ]):
+                by_account.setdefault(strike.account, []).append(strike.id)
             result['strikes'] = {
                 i: by_account.get(a, []) for i, a in accounts.items()}
         if 'restricted_until' in names:

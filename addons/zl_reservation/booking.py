@@ -241,13 +241,13 @@ class Visitor(EngineOwnedMixin, ModelSQL, ModelView):
         result = {n: {v.id: None for v in visitors} for n in names}
         if 'strikes' in names:
             by_digest = {}
-            with without_check_access():
-                for strike in Strike.search([
-                            ('subject', '=', 'id'),
-                            ('id_digest', 'in', list(digests)),
-                            ]):
-                    by_digest.setdefault(strike.id_digest, []).append(
-                        strike.id)
+            # Under the user's record rules: the strikes of bookings in
+            # their data scope, which they may open.
+            for strike in Strike.search([
+                        ('subject', '=', 'id'),
+                        ('id_digest', 'in', list(digests)),
+                        ]):
+                by_digest.setdefault(strike.id_digest, []).append(strike.id)
             result['strikes'] = {
                 v.id: by_digest.get(v.id_digest, []) for v in visitors}
         if 'restricted_until' in names:

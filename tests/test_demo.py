@@ -252,6 +252,8 @@ def test_platform_admin_pages_open_and_save(demo, sqlite_database, server):
         records = call(model, 'read', ids[:5], list(fields)) if ids else []
         for field, definition in fields.items():
             if lines and definition['type'] in {'one2many', 'many2many'}:
+                assert all(r[field] is not None for r in records), (
+                    model, field)
                 sub = sorted({i for r in records for i in r[field]})
                 for sub_type in ['tree', 'form']:
                     open_view(definition['relation'], None, sub_type, sub,

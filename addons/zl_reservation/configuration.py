@@ -117,6 +117,11 @@ class Configuration(AuditMixin, ModelSingleton, ModelSQL, ModelView):
         return 0
 
     @classmethod
+    def default_cancel_tiers(cls):
+        # Read before the singleton is saved: a list, as once it is.
+        return []
+
+    @classmethod
     def default_account_people_per_day(cls):
         return 0
 

@@ -77,16 +77,9 @@ class WebUser(metaclass=PoolMeta):
         accounts = {u.id: account_of(u.id) for u in users}
         result = {n: {u.id: None for u in users} for n in names}
         if 'strikes' in names:
-            by_account = {}
-            # Under the user's record rules: the strikes of bookings in
-            # their data scope, which they may open.
-            for strike in Strike.search([
-                        ('subject', '=', 'account'),
-                        ('account', 'in', list(accounts.values())),
-                        ]):
-                by_account.setdefault(strike.account, []).append(strike.id)
+            found = Strike.of('account', accounts.values())
             result['strikes'] = {
-                i: by_account.get(a, []) for i, a in accounts.items()}
+                i: found.get(a, []) for i, a in accounts.items()}
         if 'restricted_until' in names:
             restricted = Strike.restricted_until('account',
                 list(accounts.values()), Configuration.now().date())

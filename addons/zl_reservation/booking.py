@@ -240,16 +240,9 @@ class Visitor(EngineOwnedMixin, ModelSQL, ModelView):
         digests = {v.id_digest for v in visitors if v.id_digest}
         result = {n: {v.id: None for v in visitors} for n in names}
         if 'strikes' in names:
-            by_digest = {}
-            # Under the user's record rules: the strikes of bookings in
-            # their data scope, which they may open.
-            for strike in Strike.search([
-                        ('subject', '=', 'id'),
-                        ('id_digest', 'in', list(digests)),
-                        ]):
-                by_digest.setdefault(strike.id_digest, []).append(strike.id)
+            found = Strike.of('id', digests)
             result['strikes'] = {
-                v.id: by_digest.get(v.id_digest, []) for v in visitors}
+                v.id: found.get(v.id_digest, []) for v in visitors}
         if 'restricted_until' in names:
             today = Configuration.now().date()
             restricted = Strike.restricted_until('id', digests, today)

@@ -145,6 +145,22 @@ class Strike(EngineOwnedMixin, AuditMixin, ModelSQL, ModelView):
         return found
 
     @classmethod
+    def of(cls, subject, values):
+        """{value: [strike ids]} of accounts or digests, under the user's
+        record rules (the strikes of bookings in their data scope, which
+        they may open): what the visitor and 小程序用户 forms list"""
+        found = {}
+        for strike in cls.search([
+                    ('subject', '=', subject),
+                    ('account' if subject == 'account' else 'id_digest',
+                        'in', list(values)),
+                    ]):
+            value = strike.account if subject == 'account' else (
+                strike.id_digest)
+            found.setdefault(value, []).append(strike.id)
+        return found
+
+    @classmethod
     def restricted_until(cls, subject, values, today):
         "{value: last restricted day} of the accounts or digests restricted"
         Configuration = Pool().get('zl.reservation.configuration')

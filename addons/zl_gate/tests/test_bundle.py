@@ -8,6 +8,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,11 +26,18 @@ class BundleTestCase(GateMixin, ModuleTestCase):
     module = 'zl_gate'
     extras = []
 
-    def bundle(self, since=None, device=None):
-        Device = Pool().get('zl.gate.device')
-        # Through JSON as a gate receives it.
-        return json.loads(json.dumps(
-                Device._bundle((device or self.device).id, since)))
+    def bundle(self, since=None, device=None, loaded_at=None):
+        """The bundle as a gate receives it (through JSON), loaded at
+        loaded_at (site time; default 06:00 on the visit day, as a gate
+        refreshes before opening) so that the scans at the visit's hours
+        fall inside its validity whatever the time the test runs"""
+        pool = Pool()
+        Device = pool.get('zl.gate.device')
+        Configuration = pool.get('zl.reservation.configuration')
+        loaded_at = loaded_at or self.at(6)
+        with patch.object(Configuration, 'now', return_value=loaded_at):
+            return json.loads(json.dumps(
+                    Device._bundle((device or self.device).id, since)))
 
     def upload(self, scans, device=None):
         Device = Pool().get('zl.gate.device')

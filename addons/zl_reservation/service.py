@@ -149,8 +149,6 @@ class BookingService(BookingHoldings, BookingPeople):
             cls._refuse(policy.visitors_refusal(rules, quantity))
             cls._refuse(policy.minors_refusal(
                     rules, [v['birth_date'] for v in visitors], date))
-        if rules['strike_limit']:
-            cls._check_restriction(account, visitors, now.date())
         per_day = account and (rules['account_people_per_day']
             or rules['account_bookings_per_day'])
         window = policy.id_window(rules, date) if digests else None
@@ -161,18 +159,23 @@ class BookingService(BookingHoldings, BookingPeople):
             + ([lock_key('account', ticket_id, account)] if limit else [])
             + ([lock_key('account-day', account, date)] if per_day else [])
             + ([lock_key('id-any', d) for d in digests] if window else []))
+        history = cls._history(
+            account, digests, date, window, per_day, rules['strike_limit'])
+        if rules['strike_limit']:
+            cls._check_restriction(
+                account, visitors, now.date(), history['strikes'])
         if limit and cls._held(account, ticket_id) >= limit:
             raise refusal('limit_exceeded', limit=limit)
         if digests and cls._id_holds_pass(ticket_id, date, digests):
             raise refusal('duplicate_visitor')
         if per_day:
+            people = history['people']
             cls._refuse(policy.account_refusal(
-                    rules, *cls._held_on(account, date), quantity))
+                    rules, sum(people), len(people), quantity))
         if window:
-            held = cls._id_dates(digests, *window)
             for digest in digests:
                 cls._refuse(policy.id_refusal(
-                        rules, held.get(digest, []), date))
+                        rules, history['ids'].get(digest, []), date))
 
         # Write first, take the places last: the slot row stays locked only
         # from its update to the commit, which is what bounds a hot slot.

@@ -8,12 +8,14 @@ Strikes are recorded by the engine only (the cancellation and the
 end-of-session job) and checked by the one booking entry point."""
 from sql import Literal
 from sql.aggregate import Count, Max, Sum
-from sql.conditionals import Case
+from sql.conditionals import Case, Coalesce
 
+from trytond import backend
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.modules.zl_ticket_core.audit import AuditMixin
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
@@ -131,16 +133,32 @@ class Strike(EngineOwnedMixin, AuditMixin, ModelSQL, ModelView):
             cls.create(to_create)
 
     @classmethod
+    def dates_query(cls, accounts=(), digests=()):
+        """The query of the strikes not waived of accounts and ID digests,
+        as (kind: their subject, value: the account or the digest, date);
+        the booking service reads it with the rest of what the policy
+        decides on, in one statement (holdings._history)"""
+        s = cls.__table__()
+        where = Literal(False)
+        if accounts:
+            where |= (s.subject == 'account') & s.account.in_(list(accounts))
+        if digests:
+            where |= (s.subject == 'id') & s.id_digest.in_(list(digests))
+        return s.select(s.subject.as_('kind'),
+            Coalesce(s.account, s.id_digest).as_('value'), s.date.as_('date'),
+            where=where & (s.waived == Literal(False)))
+
+    @classmethod
     def dates(cls, subject, values):
         "{value: [date of each strike not waived]} of accounts or digests"
         cursor = Transaction().connection.cursor()
-        s = cls.__table__()
-        column = s.account if subject == 'account' else s.id_digest
-        cursor.execute(*s.select(column, s.date,
-                where=(s.subject == subject) & column.in_(list(values))
-                & (s.waived == Literal(False))))
+        query = cls.dates_query(
+            **{'accounts' if subject == 'account' else 'digests': values})
+        if backend.name == 'sqlite':
+            sqlite_apply_types(query, [None, None, 'DATE'])
+        cursor.execute(*query)
         found = {}
-        for value, date in cursor:
+        for _, value, date in cursor:
             found.setdefault(value, []).append(date)
         return found
 
@@ -161,14 +179,17 @@ class Strike(EngineOwnedMixin, AuditMixin, ModelSQL, ModelView):
         return found
 
     @classmethod
-    def restricted_until(cls, subject, values, today):
-        "{value: last restricted day} of the accounts or digests restricted"
+    def restricted_until(cls, subject, values, today, dates=None):
+        """{value: last restricted day} of the accounts or digests
+        restricted; dates: {value: [strike dates]} when already read"""
         Configuration = Pool().get('zl.reservation.configuration')
         rules = Configuration.values()
         if not rules['strike_limit'] or not values:
             return {}
+        if dates is None:
+            dates = cls.dates(subject, values)
         restricted = {}
-        for value, dates in cls.dates(subject, values).items():
+        for value, dates in dates.items():
             until = policy.restricted_until(rules, dates, today)
             if until:
                 restricted[value] = until

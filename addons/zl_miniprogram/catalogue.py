@@ -10,14 +10,11 @@ import hashlib
 
 from sql import Literal
 
-from trytond import backend
 from trytond.cache import Cache
-from trytond.modules.zl_reservation import places
-from trytond.modules.zl_reservation.slot import slot_state
+from trytond.modules.zl_reservation import places, policy
+from trytond.modules.zl_reservation.slot import STATE_FACTS, slot_state
 from trytond.pool import Pool
 from trytond.protocols.wrappers import Response
-from trytond.tools import sqlite_apply_types
-from trytond.transaction import Transaction
 
 from .api import answer, error, iso, to_json, values
 
@@ -90,6 +87,7 @@ def ticket_detail(ticket, base):
             'group_min': ticket.group_min if ticket.kind == 'group' else None,
             'group_max': ticket.group_max if ticket.kind == 'group' else None,
             'usable_count': ticket.usable_count,
+            'visit_rules': visit_rules(ticket),
             'album': [{
                     'image_url': '%s/tickets/%s/images/%s' % (
                         base, ticket.id, image.id),
@@ -101,6 +99,20 @@ def ticket_detail(ticket, base):
             'address': ticket.address,
             })
     return result
+
+
+def visit_rules(ticket):
+    """The per-booking rules of an individual ticket (None for a group
+    ticket: a group is counted, not named): null when there is no limit"""
+    if ticket.kind == 'group':
+        return None
+    rules = ticket.booking_rules()
+    return {
+        'visitors_max': rules['booking_visitors_max'] or None,
+        'minors_max': rules['booking_minors_max'] or None,
+        'minors_need_adult': rules['minors_need_adult'],
+        'minor_age': policy.MINOR_AGE,
+        }
 
 
 def parse_date(value, default):
@@ -121,9 +133,6 @@ def slots(ticket, start, end):
     Configuration = pool.get('zl.reservation.configuration')
     Seller = pool.get('zl.seller')
     Slot = pool.get('zl.reservation.slot')
-    Session = pool.get('zl.reservation.session')
-    Plan = pool.get('zl.reservation.plan')
-    PlanTicket = pool.get('zl.reservation.plan-zl.ticket')
     now = Configuration.now()
     places_pool = places.pool_of(ticket.kind, Seller(seller()).kind)
     if start is None:
@@ -132,40 +141,14 @@ def slots(ticket, start, end):
         end = start + dt.timedelta(days=30)
     if end < start or (end - start).days > MAX_DAYS:
         raise error('invalid_request', 400)
-    sl, se, p = Slot.__table__(), Session.__table__(), Plan.__table__()
-    pt = PlanTicket.__table__()
-    query = (sl
-        .join(se, condition=se.id == sl.session)
-        .join(p, condition=p.id == sl.plan)
-        .join(pt, condition=(pt.plan == p.id) & (pt.ticket == ticket.id))
-        .select(
-            # Named: SQLite's types are applied by column name.
-            sl.date.as_('date'), se.checkin_start.as_('checkin_start'),
-            se.checkin_end.as_('checkin_end'),
-            p.advance_days.as_('advance_days'),
-            p.release_time.as_('release_time'), sl.closed.as_('closed'),
-            p.state.as_('plan_state'), sl.held_until.as_('held_until'),
-            sl.id.as_('slot_id'), se.name.as_('session'),
-            p.reserve_release.as_('reserve_release'),
-            *(getattr(sl, n).as_(n) for n in places.COUNTS),
-            where=(sl.date >= start) & (sl.date <= end)
-            & (p.state != Literal('draft')),
-            order_by=[sl.date.asc, se.checkin_start.asc, sl.id.asc]))
-    if backend.name == 'sqlite':
-        sqlite_apply_types(query, ['DATE', 'TIME', 'TIME', None, 'TIME',
-                None, None, 'DATETIME'])
-    cursor = Transaction().connection.cursor()
-    cursor.execute(*query)
-    names = ['date', 'checkin_start', 'checkin_end', 'advance_days',
-        'release_time', 'closed', 'plan_state', 'held_until', 'slot_id',
-        'session', 'reserve_release'] + list(places.COUNTS)
+    rows = Slot.facts(ticket.id, lambda sl, p: (sl.date >= start)
+        & (sl.date <= end) & (p.state != Literal('draft')), order=True)
     result = []
-    for row in cursor:
-        facts = dict(zip(names, row))
+    for facts in rows:
         date, checkin_start = facts['date'], facts['checkin_start']
         free, _ = places.slot_free(facts, places_pool, now)
         state, opens_at = slot_state(
-            now, *(facts[n] for n in names[:7]), free)
+            now, *(facts[n] for n in STATE_FACTS), free)
         result.append({
                 'slot_id': facts['slot_id'],
                 'date': iso(date),

@@ -24,9 +24,7 @@ import json
 
 from sql.functions import CurrentTimestamp
 
-from trytond import backend
 from trytond.pool import Pool
-from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction, without_check_access
 
 from . import identity, passcode, places, policy
@@ -42,7 +40,7 @@ from .engine import (
 )
 from .holdings import BookingHoldings
 from .people import BookingPeople
-from .slot import slot_state
+from .slot import STATE_FACTS, slot_state
 
 
 class BookingService(BookingHoldings, BookingPeople):
@@ -144,7 +142,7 @@ class BookingService(BookingHoldings, BookingPeople):
 
         date = slot['state']['date']
         limit = ticket['per_user_limit'] if account else 0
-        rules = Configuration.values()
+        rules = policy.for_ticket(Configuration.values(), ticket)
         if not group:
             cls._refuse(policy.visitors_refusal(rules, quantity))
             cls._refuse(policy.minors_refusal(
@@ -241,41 +239,13 @@ class BookingService(BookingHoldings, BookingPeople):
     @classmethod
     def _slot_facts(cls, slot_id, ticket_id):
         "The slot's state inputs if it belongs to a plan of the ticket"
-        pool = Pool()
-        Slot = pool.get('zl.reservation.slot')
-        Session = pool.get('zl.reservation.session')
-        Plan = pool.get('zl.reservation.plan')
-        PlanTicket = pool.get('zl.reservation.plan-zl.ticket')
-        cursor = Transaction().connection.cursor()
-        sl, se, p = Slot.__table__(), Session.__table__(), Plan.__table__()
-        pt = PlanTicket.__table__()
-        query = (sl
-            .join(se, condition=se.id == sl.session)
-            .join(p, condition=p.id == sl.plan)
-            .join(pt, condition=(pt.plan == p.id) & (pt.ticket == ticket_id))
-            .select(
-                sl.date.as_('date'), se.checkin_start.as_('checkin_start'),
-                se.checkin_end.as_('checkin_end'),
-                p.advance_days.as_('advance_days'),
-                p.release_time.as_('release_time'),
-                sl.closed.as_('closed'), p.state.as_('plan_state'),
-                sl.held_until.as_('held_until'), se.name.as_('session'),
-                p.reserve_release.as_('reserve_release'),
-                *(getattr(sl, n).as_(n) for n in places.COUNTS),
-                where=sl.id == slot_id, limit=1))
-        if backend.name == 'sqlite':
-            sqlite_apply_types(query, ['DATE', 'TIME', 'TIME', None, 'TIME',
-                    None, None, 'DATETIME'])
-        cursor.execute(*query)
-        row = cursor.fetchone()
-        if not row:
+        Slot = Pool().get('zl.reservation.slot')
+        rows = Slot.facts(ticket_id, lambda sl, p: sl.id == slot_id, limit=1)
+        if not rows:
             return None
-        names = ['date', 'checkin_start', 'checkin_end', 'advance_days',
-            'release_time', 'closed', 'plan_state', 'held_until', 'session',
-            'reserve_release'] + list(places.COUNTS)
-        facts = dict(zip(names, row))
+        facts, = rows
         # slot_state's inputs apart; places.slot_free reads the facts.
-        return {'state': {n: facts[n] for n in names[:7]},
+        return {'state': {n: facts[n] for n in STATE_FACTS},
             'places': facts, 'session': facts['session']}
 
     @classmethod

@@ -12,11 +12,13 @@ import datetime as dt
 from sql import Literal
 from sql.conditionals import Case, Greatest
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Check, ModelSQL, ModelView, Unique, fields
 from trytond.modules.zl_ticket_core.audit import AuditMixin
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction, without_check_access
 
 from . import places
@@ -28,6 +30,9 @@ ENGINE_FIELDS = {'plan', 'session', 'date', 'booked', 'booked_window',
     'booked_group', 'held', 'held_until'}
 # The counter of each pool's places besides booked (places.POOLS)
 POOL_COUNTERS = {'window': 'booked_window', 'group': 'booked_group'}
+# slot_state's inputs, in its order, as Slot.facts names them
+STATE_FACTS = ('date', 'checkin_start', 'checkin_end', 'advance_days',
+    'release_time', 'closed', 'plan_state')
 
 
 def slot_state(now, date, checkin_start, checkin_end, advance_days,
@@ -232,6 +237,45 @@ class Slot(AuditMixin, ModelSQL, ModelView):
 
     # ------------------------------------------------------------------
     # Places: the engine's only writers of `booked`
+
+    @classmethod
+    def facts(cls, ticket_id, where, order=False, limit=None):
+        """[{fact: value}] of the slots of the ticket's plans where
+        where(slot table, plan table): what slot_state (STATE_FACTS) and
+        places.slot_free decide on, with slot_id and session; one query
+        for the booking service (one slot) and the visitor API's sessions
+        (many, in date and check-in order)"""
+        pool = Pool()
+        Session = pool.get('zl.reservation.session')
+        Plan = pool.get('zl.reservation.plan')
+        PlanTicket = pool.get('zl.reservation.plan-zl.ticket')
+        sl, se, p = cls.__table__(), Session.__table__(), Plan.__table__()
+        pt = PlanTicket.__table__()
+        columns = {
+            'date': sl.date, 'checkin_start': se.checkin_start,
+            'checkin_end': se.checkin_end, 'advance_days': p.advance_days,
+            'release_time': p.release_time, 'closed': sl.closed,
+            'plan_state': p.state, 'held_until': sl.held_until,
+            'slot_id': sl.id, 'session': se.name,
+            'reserve_release': p.reserve_release,
+            **{n: getattr(sl, n) for n in places.COUNTS},
+            }
+        query = (sl
+            .join(se, condition=se.id == sl.session)
+            .join(p, condition=p.id == sl.plan)
+            .join(pt, condition=(pt.plan == p.id) & (pt.ticket == ticket_id))
+            .select(
+                # Named: SQLite's types are applied by column name.
+                *(c.as_(n) for n, c in columns.items()),
+                where=where(sl, p), limit=limit,
+                order_by=[sl.date.asc, se.checkin_start.asc, sl.id.asc]
+                if order else None))
+        if backend.name == 'sqlite':
+            sqlite_apply_types(query, ['DATE', 'TIME', 'TIME', None, 'TIME',
+                    None, None, 'DATETIME'])
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*query)
+        return [dict(zip(columns, row)) for row in cursor]
 
     @classmethod
     def take(cls, slot_id, quantity, pool='online', now=None, released=None):

@@ -131,11 +131,17 @@ POLICY = dict(account_people_per_day=5, account_bookings_per_day=3,
     strike_no_show=True, strike_limit=3, strike_days=30, restrict_days=30)
 
 
-def apply_policy(config, database):
+# The same settings, off (the defaults): --policy-ab switches between them.
+NO_POLICY = {k: False if isinstance(v, bool) else 0
+    for k, v in POLICY.items()}
+
+
+def apply_policy(config, database, values=POLICY):
+    "Write 预约设置 through Tryton: every worker's cache follows"
     run_proteus(config, database, (
             'Configuration = Model.get("zl.reservation.configuration")\n'
             'config = Configuration(1)\n'
-            + ''.join(f'config.{k} = {v!r}\n' for k, v in POLICY.items())
+            + ''.join(f'config.{k} = {v!r}\n' for k, v in values.items())
             + 'config.save()\n'))
 
 

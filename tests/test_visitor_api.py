@@ -105,6 +105,12 @@ def test_ticket_detail(site):
     status, _, data = api('GET', f'/tickets/{ids["limited"]}')
     assert status == 200
     assert data['name'] == '限购票' and data['per_user_limit'] == 1
+    # The ticket's own per-booking rules (the site sets none).
+    assert data['visit_rules'] == {'visitors_max': 3, 'minors_max': None,
+        'minors_need_adult': True, 'minor_age': 14}
+    _, _, free = api('GET', f'/tickets/{ids["free"]}')
+    assert free['visit_rules'] == {'visitors_max': None, 'minors_max': None,
+        'minors_need_adult': False, 'minor_age': 14}
     assert data['price'] == '0.00' or float(data['price']) == 0
     for ticket in [ids['group'], ids['unlisted'], 999999]:
         answer = api('GET', f'/tickets/{ticket}')
@@ -269,6 +275,21 @@ def test_booking_refusals(site, change, status, code):
     request.update(change)
     request = {k: v for k, v in request.items() if v is not None}
     assert error_of(me('POST', '/bookings', request)) == (status, code)
+
+
+def test_ticket_visit_rules(site):
+    "The ticket's own rules, as its page tells them: 3 per booking, no more"
+    api, ids = site
+    me = api.login('ticket-rules')
+    slot = ids['slots'][ids['tomorrow']]
+    request = booking_request(ids, slot,
+        [visitor(1401 + n) for n in range(4)], ticket_id=ids['limited'])
+    assert error_of(me('POST', '/bookings', request)) == (
+        400, 'visitors_limit')
+    request = booking_request(ids, slot,
+        [visitor(1401 + n) for n in range(3)], ticket_id=ids['limited'])
+    status, _, booking = me('POST', '/bookings', request)
+    assert status == 201 and booking['quantity'] == 3
 
 
 def test_booking_state_refusals(site):

@@ -69,6 +69,14 @@ SCHEMAS = {
                                 'image_url': STR, 'caption': _null(STR)})},
                     'intro_html': STR, 'phone': _null(STR),
                     'address': _null(STR),
+                    # The per-booking rules (the site's or the ticket's
+                    # own); null for a group ticket, null limits: none.
+                    'visit_rules': _null(_object({
+                                'visitors_max': _null(INT),
+                                'minors_max': _null(INT),
+                                'minors_need_adult': BOOL,
+                                'minor_age': INT,
+                                })),
                     })]},
     'Slot': _object({
             'slot_id': INT, 'date': DATE, 'session': STR,

@@ -31,6 +31,24 @@ LIMITS = {
     'restrict_days': 0,
     }
 
+# The per-booking rules a ticket may set itself (None: the site's).
+TICKET_RULES = ('booking_visitors_max', 'booking_minors_max',
+    'minors_need_adult')
+
+
+def for_ticket(policy, ticket):
+    """The policy a booking of ticket follows: the site's, with each
+    per-booking rule the ticket sets itself (a value that is not None;
+    minors_need_adult as 'yes' or 'no')"""
+    own = {}
+    for key in TICKET_RULES:
+        value = ticket.get(key)
+        if key == 'minors_need_adult':
+            value = {'yes': True, 'no': False}.get(value)
+        if value is not None:
+            own[key] = value
+    return dict(policy, **own) if own else policy
+
 
 def visitors_refusal(policy, count):
     "At most booking_visitors_max people in one booking"

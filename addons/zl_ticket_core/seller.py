@@ -111,18 +111,20 @@ class Seller(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
                 & (h.ticket == t.id))
             .join(su, 'LEFT', condition=(su.seller == s.id)
                 & (su.user == (clerk if clerk is not None else -1))))
+        extra = cls._sale_terms_extra(t)
         cursor = Transaction().connection.cursor()
         cursor.execute(*query.select(
                 t.active, t.on_shelf, s.active, st.id, h.id, su.id,
                 t.kind, t.group_min, t.group_max, t.per_user_limit, t.stock,
                 t.usable_count, t.name, s.name, t.refundable, s.kind,
+                *extra.values(),
                 where=t.id == ticket_id, limit=1))
         row = cursor.fetchone()
         if not row:
             return None
         (active, on_shelf, seller_active, authorised, hidden, account,
             kind, group_min, group_max, per_user_limit, stock, usable_count,
-            ticket_name, seller_name, refundable, seller_kind) = row
+            ticket_name, seller_name, refundable, seller_kind) = row[:16]
         if not (active and on_shelf and seller_active and authorised):
             return None
         if hidden and promotion != ticket_id:
@@ -138,7 +140,15 @@ class Seller(AuditMixin, DeactivableMixin, ModelSQL, ModelView):
             'per_user_limit': per_user_limit, 'stock': stock,
             'usable_count': usable_count, 'refundable': bool(refundable),
             'seller_kind': seller_kind,
+            **dict(zip(extra, row[16:])),
             }
+
+    @classmethod
+    def _sale_terms_extra(cls, ticket):
+        """{key: column of the ticket table ticket} that sale_terms also
+        answers: how a module adds the ticket's own booking rules to the
+        one query"""
+        return {}
 
     @classmethod
     def listed_tickets(cls, seller_id):

@@ -33,6 +33,7 @@ export function newDraft(ticket) {
       id: ticket.id, name: ticket.name, kind: ticket.kind,
       price: ticket.price, refundable: ticket.refundable,
       per_user_limit: ticket.per_user_limit,
+      visitors_max: ticket.visit_rules ? ticket.visit_rules.visitors_max : null,
       group_min: ticket.group_min, group_max: ticket.group_max,
     },
     slot: null,

@@ -11,6 +11,7 @@ from trytond.modules.zl_reservation.identity import age
 from trytond.modules.zl_reservation.policy import (
     LIMITS,
     account_refusal,
+    for_ticket,
     id_refusal,
     id_window,
     minors_refusal,
@@ -165,3 +166,33 @@ class PolicyTestCase(unittest.TestCase):
         from trytond.modules.zl_reservation.configuration import Configuration
         for name in policy.LIMITS:
             self.assertTrue(hasattr(Configuration, name), name)
+
+    def test_for_ticket(self):
+        "A ticket's own per-booking rule replaces the site's; None keeps it"
+        site = rules(booking_visitors_max=5, booking_minors_max=3,
+            minors_need_adult=True, account_people_per_day=5)
+        self.assertEqual(for_ticket(site, {}), site)
+        self.assertEqual(for_ticket(site, dict.fromkeys(
+                    policy.TICKET_RULES)), site)
+        own = for_ticket(site, {'booking_visitors_max': 0,
+                'booking_minors_max': 1, 'minors_need_adult': 'no'})
+        self.assertEqual(
+            (own['booking_visitors_max'], own['booking_minors_max'],
+                own['minors_need_adult']), (0, 1, False))
+        # The cross-ticket rules stay the site's, whatever the ticket says.
+        self.assertEqual(for_ticket(site, {'account_people_per_day': 0}),
+            site)
+        stricter = for_ticket(rules(), {'minors_need_adult': 'yes',
+                'booking_visitors_max': 2})
+        self.assertEqual(visitors_refusal(stricter, 3),
+            ('visitors_limit', {'limit': 2}))
+        self.assertTrue(stricter['minors_need_adult'])
+        # The site's dict is never changed.
+        self.assertEqual(site['booking_visitors_max'], 5)
+
+    def test_ticket_rules_are_ticket_fields(self):
+        "Every rule a ticket may set has its field on the ticket (ticket.py)"
+        from trytond.modules.zl_reservation.ticket import Ticket
+        for name in policy.TICKET_RULES:
+            self.assertIn(name, policy.LIMITS)
+            self.assertTrue(hasattr(Ticket, name), name)

@@ -15,6 +15,13 @@ function tags(ticket) {
   if (ticket.per_user_limit > 0) {
     items.push(t('perUserLimit', {n: ticket.per_user_limit}));
   }
+  const rules = ticket.visit_rules;
+  if (rules && rules.visitors_max) {
+    items.push(t('visitorsMax', {n: rules.visitors_max}));
+  }
+  if (rules && rules.minors_need_adult) {
+    items.push(t('minorsWithAdult', {age: rules.minor_age}));
+  }
   if (ticket.kind === 'group' && ticket.group_min !== null) {
     items.push(t('groupSize', {min: ticket.group_min, max: ticket.group_max}));
   }

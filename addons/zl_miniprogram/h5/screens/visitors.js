@@ -80,8 +80,10 @@ function groupForm(current) {
 }
 
 function individualForm(current, companions) {
-  const limit = current.ticket.per_user_limit > 0
-    ? current.ticket.per_user_limit : DEFAULT_LIMIT;
+  // The smallest of the ticket's limits (the engine decides on the same).
+  const limit = Math.min(DEFAULT_LIMIT,
+    ...[current.ticket.per_user_limit, current.ticket.visitors_max]
+      .filter((n) => n > 0));
   const list = h('div', {class: 'visitor-list'});
   const blocks = [];
   // Those of the draft the visitor still has.

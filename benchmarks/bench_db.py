@@ -1,7 +1,9 @@
 """Benchmark database: creation, data, and the checks that nothing was
 oversold."""
 import json
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -143,6 +145,43 @@ def apply_policy(config, database, values=POLICY):
             'config = Configuration(1)\n'
             + ''.join(f'config.{k} = {v!r}\n' for k, v in values.items())
             + 'config.save()\n'))
+
+
+def policy_ab(config, database, rounds, measure, values=POLICY):
+    """The policy's cost on one code: measure() rounds times without the
+    policy, then with values, alternating in one run (same server, same
+    database, same minutes of the VM, whose speed drifts over minutes)"""
+    runs = {'off': [], 'on': []}
+    for _ in range(rounds):
+        for mode, settings in [('off', NO_POLICY), ('on', values)]:
+            apply_policy(config, database,
+                {k: settings.get(k, v) for k, v in NO_POLICY.items()})
+            # Every worker's cache follows through PostgreSQL's NOTIFY.
+            time.sleep(1)
+            result = measure()
+            if result['errors']:
+                sys.exit(f'{mode}: refused {result["errors"]}: bench bug')
+            runs[mode].append(result)
+    ratios = [rate(on) / rate(off)
+        for off, on in zip(runs['off'], runs['on'])]
+    return {'off': runs['off'], 'on': runs['on'], 'ratios': ratios,
+        'median_ratio': statistics.median(ratios)}
+
+
+def rate(result):
+    return result['ok'] / result['elapsed']
+
+
+AB_HEADER = (f'{"N":>3} {"off ok/s (p99)":>30} {"on ok/s (p99)":>30} '
+    f'{"on/off each pair":>24} {"median":>7}')
+
+
+def ab_line(n, ab):
+    def column(mode):
+        return ' '.join(f'{rate(r):.0f}({r["p99"]:.0f})' for r in ab[mode])
+    pairs = ' '.join(f'{100 * (r - 1):+.0f}%' for r in ab['ratios'])
+    return (f'{n:>3} {column("off"):>30} {column("on"):>30} {pairs:>24} '
+        f'{100 * (ab["median_ratio"] - 1):>+6.0f}%')
 
 
 def scratch_tables(database):

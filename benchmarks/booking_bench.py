@@ -14,21 +14,22 @@ Tryton floor and a sold-out slot. See benchmarks/README.md.
 """
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
 
 from bench_db import (
-    NO_POLICY,
+    AB_HEADER,
     POLICY,
     SOLD_OUT,
+    ab_line,
     allocate,
     apply_policy,
     create,
     drop,
     oversold,
     pg,
+    policy_ab,
 )
 from bench_load import Bench, Booker, raw
 from bench_server import Server, begin_run
@@ -70,39 +71,6 @@ def floor_line(n, result):
     return (f'{n:>3} {result["attempts"]:>8} {per_second(result):>7.1f} '
         f'{result["p50"]:>6.1f} {result["p99"]:>6.1f} '
         f'{cores(result):>19}  {others(result)}')
-
-
-AB_HEADER = (f'{"N":>3} {"off ok/s (p99)":>30} {"on ok/s (p99)":>30} '
-    f'{"on/off each pair":>24} {"median":>7}')
-
-
-def policy_ab(bench, config, database, slots, n, duration, args):
-    """Book at n clients for duration, the policy off then on, args.policy_ab
-    times: the VM's drift over minutes weighs on both alike"""
-    runs = {'off': [], 'on': []}
-    for _ in range(args.policy_ab):
-        for mode, values in [('off', NO_POLICY), ('on', POLICY)]:
-            apply_policy(config, database, values)
-            # Every worker's cache has followed: PostgreSQL's NOTIFY.
-            time.sleep(1)
-            result = bench.book(slots, n, duration, args.attempts)
-            if result['errors']:
-                sys.exit(f'{mode}: refused {result["errors"]}: bench bug')
-            runs[mode].append(result)
-    rates = {m: [per_second(r) for r in rs] for m, rs in runs.items()}
-    ratios = [on / off for off, on in zip(rates['off'], rates['on'])]
-    check = oversold(database, slots)
-
-    def column(mode):
-        return ' '.join(f'{per_second(r):.0f}({r["p99"]:.0f})'
-            for r in runs[mode])
-    print(f'{n:>3} {column("off"):>30} {column("on"):>30} '
-        f'{" ".join(f"{100 * (r - 1):+.0f}%" for r in ratios):>24} '
-        f'{100 * (statistics.median(ratios) - 1):>+6.0f}%'
-        f'  oversold {check[0]} drift {check[1]}', flush=True)
-    return {'off': runs['off'], 'on': runs['on'], 'ratios': ratios,
-        'median_ratio': statistics.median(ratios),
-        'oversold': check[0], 'drift': check[1]}
 
 
 def arguments():
@@ -186,18 +154,24 @@ def main():
                     figures['levels'][f'floor-{n}'] = result
                 continue
             rpc_slots, raw_slots = slots[scenario], slots[f'raw-{scenario}']
-            print(f'\n{scenario}: {len(rpc_slots)} slot(s), '
-                f'{duration:g} s or {args.attempts} attempts per level, '
-                f'raw ceiling {duration / 2:g} s\n{HEADER}', flush=True)
             if args.policy_ab:
                 print(f'\n{scenario}: {len(rpc_slots)} slot(s), off and on '
                     f'alternating {args.policy_ab} times, {duration:g} s '
                     f'each\n{AB_HEADER}', flush=True)
                 for n in levels:
-                    figures['levels'][f'{scenario}-{n}'] = policy_ab(
-                        bench, config, database, rpc_slots, n, duration,
-                        args)
+                    ab = policy_ab(config, database, args.policy_ab,
+                        lambda: bench.book(rpc_slots, n, duration,
+                            args.attempts))
+                    check = oversold(database, rpc_slots)
+                    print(ab_line(n, ab)
+                        + f'  oversold {check[0]} drift {check[1]}',
+                        flush=True)
+                    figures['levels'][f'{scenario}-{n}'] = dict(ab,
+                        oversold=check[0], drift=check[1])
                 continue
+            print(f'\n{scenario}: {len(rpc_slots)} slot(s), '
+                f'{duration:g} s or {args.attempts} attempts per level, '
+                f'raw ceiling {duration / 2:g} s\n{HEADER}', flush=True)
             for n in levels:
                 result = bench.book(rpc_slots, n, duration, args.attempts,
                     profile=f'{scenario}-{n}')

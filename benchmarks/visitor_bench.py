@@ -20,7 +20,16 @@ import sys
 import time
 from pathlib import Path
 
-from bench_db import drop, new_database, oversold, scratch_tables
+from bench_db import (
+    AB_HEADER,
+    POLICY,
+    ab_line,
+    drop,
+    new_database,
+    oversold,
+    policy_ab,
+    scratch_tables,
+)
 from bench_load import raw
 from bench_server import Server, begin_run
 from visitor_site import (
@@ -85,6 +94,9 @@ def arguments():
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--policy-ab', type=int, metavar='ROUNDS',
+        help="bookings only: the visit policy's cost, off and on "
+        'alternating ROUNDS times per level in the same run')
     parser.add_argument('--quick', action='store_true',
         help='3 s per level instead of 10 s')
     parser.add_argument('--levels', default='1,8,32,64',
@@ -151,6 +163,7 @@ def main():
         print('gunicorn ' + ' '.join(server.argv[1:]), flush=True)
         figures['gunicorn'] = server.argv[1:]
         site = Site(server, database, info)
+        args.config = config
         failed = run(site, args, figures)
         print(f'\nwhole run: {"FAILED" if failed else "exact"}', flush=True)
         report_targets(figures)
@@ -193,6 +206,9 @@ def run(site, args, figures):
     failed = False
     for scenario in args.scenarios:
         work = works(site, visitors, requests, 'hot')[scenario]
+        if scenario == 'book' and args.policy_ab:
+            failed |= book_ab(site, args, work, figures)
+            continue
         print(f'\n{TITLES[scenario]}, {args.duration:g} s or '
             f'{args.attempts} calls per level'
             + (f', raw ceiling {args.duration / 2:g} s'
@@ -219,6 +235,31 @@ def run(site, args, figures):
                 'oversold': check[0], 'drift': check[1], 'rss': rss}
             failed |= any(check)
     return races(site, args, visitors, requests, figures) or failed
+
+
+# The visit policy as a visitor account books under it: every rule read
+# (the account's day, its IDs, its strikes), none refusing a benchmark
+# visitor who books again and again.
+ACCOUNT_POLICY = dict(POLICY, account_people_per_day=10 ** 6,
+    account_bookings_per_day=10 ** 6)
+
+
+def book_ab(site, args, work, figures):
+    "Bookings with the policy off and on, alternating; True if oversold"
+    print(f'\nbookings, off and on alternating {args.policy_ab} times, '
+        f'{args.duration:g} s each\n{AB_HEADER}', flush=True)
+    failed = False
+    for n in args.levels:
+        ab = policy_ab(args.config, site.database, args.policy_ab,
+            lambda: measure(site.server, site.database, n, work,
+                args.duration, args.attempts), ACCOUNT_POLICY)
+        check = oversold(site.database, [site.info['slots']['hot']])
+        print(ab_line(n, ab) + f'  oversold {check[0]} drift {check[1]}',
+            flush=True)
+        figures['levels'][f'book-ab-{n}'] = dict(ab, oversold=check[0],
+            drift=check[1])
+        failed |= any(check)
+    return failed
 
 
 def works(site, visitors, requests, slot):

@@ -103,6 +103,9 @@ class Booking(
         cls._sql_indexes.update({
                 Index(t, (t.account, Index.Equality()),
                     (t.ticket, Index.Equality())),
+                # The visit policy's per-day read (holdings._history).
+                Index(t, (t.account, Index.Equality()),
+                    (t.date, Index.Range())),
                 Index(t, (t.slot, Index.Equality())),
                 })
         cls._order = [('create_date', 'DESC'), ('id', 'DESC')]

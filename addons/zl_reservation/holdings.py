@@ -3,7 +3,8 @@
 booking service's limits (用户限购, one pass per ID, the visit policy)
 decide on, read with plain SQL under the service's locks."""
 from sql import Cast, Literal, Union
-from sql.aggregate import Count
+from sql.aggregate import Count, Sum
+from sql.conditionals import Coalesce
 
 from trytond import backend
 from trytond.pool import Pool
@@ -41,12 +42,12 @@ class BookingHoldings:
         """What the visit policy decides on, read in one statement (a round
         trip per rule less on the hot path):
 
-        - people: [quantity of each booking the account holds on date, all
-          tickets] when per_day;
+        - people, bookings: what the account holds on date, all tickets,
+          when per_day (else 0);
         - ids: {digest: [visit date of each booking holding it from
           window's first to its last day]} when window;
-        - strikes: {(subject, account or digest): [dates of the strikes
-          not waived]} when strikes (Strike.dates_query)."""
+        - strikes: {'account' or 'id': {account or digest: [dates of its
+          strikes not waived]}} when strikes (Strike.dates_query)."""
         pool = Pool()
         Visitor = pool.get('zl.booking.visitor')
         Strike = pool.get('zl.reservation.strike')
@@ -55,12 +56,16 @@ class BookingHoldings:
             # Typed, so that every branch of the union agrees.
             return Cast(Literal(value), type_)
 
+        one = typed(1, 'INTEGER')
         reads = []
         if per_day:
+            # One row: what the account holds that day, all tickets.
             b = cls.__table__()
             reads.append(b.select(typed('day', 'VARCHAR').as_('kind'),
-                    typed('', 'VARCHAR').as_('value'), b.date.as_('date'),
-                    b.quantity.as_('quantity'),
+                    typed('', 'VARCHAR').as_('value'),
+                    Literal(date).as_('date'),
+                    Coalesce(Sum(b.quantity), 0).as_('people'),
+                    Count(b.id).as_('bookings'),
                     where=(b.account == account) & (b.date == date)
                     & b.state.in_(list(HOLDING))))
         if window:
@@ -68,7 +73,7 @@ class BookingHoldings:
             reads.append(v.join(b, condition=b.id == v.booking).select(
                     typed('held', 'VARCHAR').as_('kind'),
                     v.id_digest.as_('value'), b.date.as_('date'),
-                    typed(1, 'INTEGER').as_('quantity'),
+                    one.as_('people'), one.as_('bookings'),
                     where=v.id_digest.in_(digests)
                     & (b.date >= window[0]) & (b.date <= window[1])
                     & b.state.in_(list(HOLDING))))
@@ -76,10 +81,29 @@ class BookingHoldings:
             s = Strike.dates_query(
                 accounts=[account] if account else [], digests=digests)
             reads.append(s.select(s.kind.as_('kind'), s.value.as_('value'),
-                    s.date.as_('date'), typed(1, 'INTEGER').as_('quantity')))
-        history = {'people': [], 'ids': {}, 'strikes': {}}
+                    s.date.as_('date'), one.as_('people'),
+                    one.as_('bookings')))
+        history = {'people': 0, 'bookings': 0, 'ids': {},
+            'strikes': {'account': {}, 'id': {}}}
         if not reads:
             return history
+        if backend.name == 'sqlite':
+            # A compound's columns are named (and typed) by its first.
+            sqlite_apply_types(reads[0], [None, None, 'DATE', None, None])
+        query = reads[0]
+        for read in reads[1:]:
+            query = Union(query, read, all_=True)
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*query)
+        for kind, value, date, people, bookings in cursor:
+            if kind == 'day':
+                history['people'], history['bookings'] = people, bookings
+            elif kind == 'held':
+                history['ids'].setdefault(value, []).append(date)
+            else:
+                # A strike: its subject is the kind.
+                history['strikes'][kind].setdefault(value, []).append(date)
+        return history
         if backend.name == 'sqlite':
             # A compound's columns are named (and typed) by its first.
             sqlite_apply_types(reads[0], [None, None, 'DATE', None])
@@ -95,7 +119,7 @@ class BookingHoldings:
                 history['ids'].setdefault(value, []).append(date)
             else:
                 # A strike: its subject is the kind.
-                history['strikes'].setdefault((kind, value), []).append(date)
+                history['strikes'][kind].setdefault(value, []).append(date)
         return history
 
     @classmethod
@@ -115,18 +139,14 @@ class BookingHoldings:
         (account_restricted, id_restricted: until the day it ends);
         strikes: _history's"""
         Strike = Pool().get('zl.reservation.strike')
-
-        def dates(subject):
-            return {value: dates for (kind, value), dates in strikes.items()
-                if kind == subject}
         if account:
             until = Strike.restricted_until(
-                'account', [account], today, dates('account')).get(account)
+                'account', [account], today, strikes['account']).get(account)
             if until:
                 raise refusal('account_restricted', until=until)
         digests = {v['id_digest']: v for v in visitors if v['id_digest']}
         restricted = Strike.restricted_until(
-            'id', list(digests), today, dates('id'))
+            'id', list(digests), today, strikes['id'])
         if restricted:
             # The first in the request's order names the visitor.
             digest = next(d for d in digests if d in restricted)

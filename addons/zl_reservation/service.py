@@ -167,9 +167,8 @@ class BookingService(BookingHoldings, BookingPeople):
         if digests and cls._id_holds_pass(ticket_id, date, digests):
             raise refusal('duplicate_visitor')
         if per_day:
-            people = history['people']
-            cls._refuse(policy.account_refusal(
-                    rules, sum(people), len(people), quantity))
+            cls._refuse(policy.account_refusal(rules,
+                    history['people'], history['bookings'], quantity))
         if window:
             for digest in digests:
                 cls._refuse(policy.id_refusal(

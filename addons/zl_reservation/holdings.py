@@ -28,20 +28,15 @@ class BookingHoldings:
             raise refusal(code, **arguments)
 
     @classmethod
-    def _held(cls, account, ticket_id):
-        "How many bookings of the ticket the account holds (用户限购)"
-        cursor = Transaction().connection.cursor()
-        b = cls.__table__()
-        cursor.execute(*b.select(Count(b.id),
-                where=(b.account == account) & (b.ticket == ticket_id)
-                & b.state.in_(list(HOLDING))))
-        return cursor.fetchone()[0]
+    def _holdings(cls, ticket_id, date, account, digests, per_ticket=False,
+            per_day=False, window=None, strikes=False):
+        """What the account and the IDs already hold, read in one statement
+        under the service's locks (one round trip whatever the rules on):
 
-    @classmethod
-    def _history(cls, account, digests, date, window, per_day, strikes):
-        """What the visit policy decides on, read in one statement (a round
-        trip per rule less on the hot path):
-
+        - ticket: the bookings of ticket_id the account holds (用户限购),
+          when per_ticket (else 0);
+        - passes: the digests holding a valid or used pass of the ticket on
+          date (one pass per ID and ticket and date);
         - people, bookings: what the account holds on date, all tickets,
           when per_day (else 0);
         - ids: {digest: [visit date of each booking holding it from
@@ -50,20 +45,35 @@ class BookingHoldings:
           strikes not waived]}} when strikes (Strike.dates_query)."""
         pool = Pool()
         Visitor = pool.get('zl.booking.visitor')
+        Pass = pool.get('zl.pass')
         Strike = pool.get('zl.reservation.strike')
 
         def typed(value, type_):
             # Typed, so that every branch of the union agrees.
             return Cast(Literal(value), type_)
 
-        one = typed(1, 'INTEGER')
+        one, no = typed(1, 'INTEGER'), typed('', 'VARCHAR')
         reads = []
-        if per_day:
+        if per_ticket and account:
+            b = cls.__table__()
+            reads.append(b.select(typed('ticket', 'VARCHAR').as_('kind'),
+                    no.as_('value'), Literal(date).as_('date'),
+                    Count(b.id).as_('people'), Count(b.id).as_('bookings'),
+                    where=(b.account == account) & (b.ticket == ticket_id)
+                    & b.state.in_(list(HOLDING))))
+        if digests:
+            p = Pass.__table__()
+            reads.append(p.select(typed('pass', 'VARCHAR').as_('kind'),
+                    p.id_digest.as_('value'), p.date.as_('date'),
+                    one.as_('people'), one.as_('bookings'),
+                    where=(p.ticket == ticket_id) & (p.date == date)
+                    & p.id_digest.in_(digests)
+                    & p.state.in_(['valid', 'used'])))
+        if per_day and account:
             # One row: what the account holds that day, all tickets.
             b = cls.__table__()
             reads.append(b.select(typed('day', 'VARCHAR').as_('kind'),
-                    typed('', 'VARCHAR').as_('value'),
-                    Literal(date).as_('date'),
+                    no.as_('value'), Literal(date).as_('date'),
                     Coalesce(Sum(b.quantity), 0).as_('people'),
                     Count(b.id).as_('bookings'),
                     where=(b.account == account) & (b.date == date)
@@ -83,10 +93,10 @@ class BookingHoldings:
             reads.append(s.select(s.kind.as_('kind'), s.value.as_('value'),
                     s.date.as_('date'), one.as_('people'),
                     one.as_('bookings')))
-        history = {'people': 0, 'bookings': 0, 'ids': {},
-            'strikes': {'account': {}, 'id': {}}}
+        held = {'ticket': 0, 'passes': set(), 'people': 0, 'bookings': 0,
+            'ids': {}, 'strikes': {'account': {}, 'id': {}}}
         if not reads:
-            return history
+            return held
         if backend.name == 'sqlite':
             # A compound's columns are named (and typed) by its first.
             sqlite_apply_types(reads[0], [None, None, 'DATE', None, None])
@@ -96,48 +106,24 @@ class BookingHoldings:
         cursor = Transaction().connection.cursor()
         cursor.execute(*query)
         for kind, value, date, people, bookings in cursor:
-            if kind == 'day':
-                history['people'], history['bookings'] = people, bookings
+            if kind == 'ticket':
+                held['ticket'] = bookings
+            elif kind == 'pass':
+                held['passes'].add(value)
+            elif kind == 'day':
+                held['people'], held['bookings'] = people, bookings
             elif kind == 'held':
-                history['ids'].setdefault(value, []).append(date)
+                held['ids'].setdefault(value, []).append(date)
             else:
                 # A strike: its subject is the kind.
-                history['strikes'][kind].setdefault(value, []).append(date)
-        return history
-        if backend.name == 'sqlite':
-            # A compound's columns are named (and typed) by its first.
-            sqlite_apply_types(reads[0], [None, None, 'DATE', None])
-        query = reads[0]
-        for read in reads[1:]:
-            query = Union(query, read, all_=True)
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*query)
-        for kind, value, date, quantity in cursor:
-            if kind == 'day':
-                history['people'].append(quantity)
-            elif kind == 'held':
-                history['ids'].setdefault(value, []).append(date)
-            else:
-                # A strike: its subject is the kind.
-                history['strikes'][kind].setdefault(value, []).append(date)
-        return history
-
-    @classmethod
-    def _id_holds_pass(cls, ticket_id, date, digests):
-        pool = Pool()
-        Pass = pool.get('zl.pass')
-        cursor = Transaction().connection.cursor()
-        p = Pass.__table__()
-        cursor.execute(*p.select(p.id, where=(p.ticket == ticket_id)
-                & (p.date == date) & p.id_digest.in_(digests)
-                & p.state.in_(['valid', 'used']), limit=1))
-        return bool(cursor.fetchone())
+                held['strikes'][kind].setdefault(value, []).append(date)
+        return held
 
     @classmethod
     def _check_restriction(cls, account, visitors, today, strikes):
         """Refuse an account or an ID restricted by its strikes
         (account_restricted, id_restricted: until the day it ends);
-        strikes: _history's"""
+        strikes: _holdings'"""
         Strike = Pool().get('zl.reservation.strike')
         if account:
             until = Strike.restricted_until(

@@ -157,22 +157,23 @@ class BookingService(BookingHoldings, BookingPeople):
             + ([lock_key('account', ticket_id, account)] if limit else [])
             + ([lock_key('account-day', account, date)] if per_day else [])
             + ([lock_key('id-any', d) for d in digests] if window else []))
-        history = cls._history(
-            account, digests, date, window, per_day, rules['strike_limit'])
+        held = cls._holdings(ticket_id, date, account, digests,
+            per_ticket=bool(limit), per_day=per_day, window=window,
+            strikes=rules['strike_limit'])
         if rules['strike_limit']:
             cls._check_restriction(
-                account, visitors, now.date(), history['strikes'])
-        if limit and cls._held(account, ticket_id) >= limit:
+                account, visitors, now.date(), held['strikes'])
+        if limit and held['ticket'] >= limit:
             raise refusal('limit_exceeded', limit=limit)
-        if digests and cls._id_holds_pass(ticket_id, date, digests):
+        if held['passes']:
             raise refusal('duplicate_visitor')
         if per_day:
             cls._refuse(policy.account_refusal(rules,
-                    history['people'], history['bookings'], quantity))
+                    held['people'], held['bookings'], quantity))
         if window:
             for digest in digests:
                 cls._refuse(policy.id_refusal(
-                        rules, history['ids'].get(digest, []), date))
+                        rules, held['ids'].get(digest, []), date))
 
         # Write first, take the places last: the slot row stays locked only
         # from its update to the commit, which is what bounds a hot slot.

@@ -149,11 +149,15 @@ def apply_policy(config, database, values=POLICY):
 
 def policy_ab(config, database, rounds, measure, values=POLICY):
     """The policy's cost on one code: measure() rounds times without the
-    policy, then with values, alternating in one run (same server, same
-    database, same minutes of the VM, whose speed drifts over minutes)"""
+    policy and with values, alternating in one run (same server, same
+    database, same minutes of the VM, whose speed drifts over minutes);
+    the pairs are (off, on) of each round"""
     runs = {'off': [], 'on': []}
-    for _ in range(rounds):
-        for mode, settings in [('off', NO_POLICY), ('on', values)]:
+    modes = [('off', NO_POLICY), ('on', values)]
+    for round_ in range(rounds):
+        # Off first, then on first, ...: a run that slows down as its
+        # tables grow favours neither.
+        for mode, settings in modes[::-1] if round_ % 2 else modes:
             apply_policy(config, database,
                 {k: settings.get(k, v) for k, v in NO_POLICY.items()})
             # Every worker's cache follows through PostgreSQL's NOTIFY.

@@ -103,7 +103,7 @@ class Booking(
         cls._sql_indexes.update({
                 Index(t, (t.account, Index.Equality()),
                     (t.ticket, Index.Equality())),
-                # The visit policy's per-day read (holdings._history).
+                # The visit policy's per-day read (holdings._holdings).
                 Index(t, (t.account, Index.Equality()),
                     (t.date, Index.Range())),
                 Index(t, (t.slot, Index.Equality())),

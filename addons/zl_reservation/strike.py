@@ -137,7 +137,7 @@ class Strike(EngineOwnedMixin, AuditMixin, ModelSQL, ModelView):
         """The query of the strikes not waived of accounts and ID digests,
         as (kind: their subject, value: the account or the digest, date);
         the booking service reads it with the rest of what the policy
-        decides on, in one statement (holdings._history)"""
+        decides on, in one statement (holdings._holdings)"""
         s = cls.__table__()
         where = Literal(False)
         if accounts:

@@ -42,7 +42,7 @@ free.carousel = True
 free.save()
 expo = Ticket(name=%(expo)r, code='EXPO', per_user_limit=0,
     price=Decimal('80'), original_price=Decimal('100'),
-    booking_visitors_max=2)
+    booking_visitors_max=3)
 expo.save()
 expo.click('put_on_shelf')
 mp.tickets.append(Ticket(expo.id))

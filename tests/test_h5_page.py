@@ -228,7 +228,7 @@ def test_sold_out(site, visit):
     h.screen('全部门票')
     h.to_ticket(EXPO)
     # The ticket's own rule (门票 → 销售参数), as the engine decides it.
-    expect(page.get_by_text('每单最多 2 人')).to_be_visible()
+    expect(page.get_by_text('每单最多 3 人')).to_be_visible()
     h.button('立即预约').click()
     h.screen('选择日期和场次')
     chip = h.date_chip(tomorrow, '约满')
@@ -244,11 +244,13 @@ def test_sold_out(site, visit):
     h.session(session_label(site.slot(ids['expo'], later, '上午'))).check()
     h.button('下一步').click()
     h.screen('填写游客信息')
-    # Two visitors at most: the button stops there, and says why.
+    # Three visitors at most: the button stops there, and says why.
     add = h.button('添加游客')
     add.click()
+    add.click()
     expect(add).to_be_disabled()
-    expect(page.get_by_text('本票每次最多 2 位游客')).to_be_visible()
+    expect(page.get_by_text('本票每次最多 3 位游客')).to_be_visible()
+    h.button('删除游客 3').click()
     h.button('删除游客 2').click()
     expect(add).to_be_enabled()
     h.fill_visitor(1, '王五', resident_id(5151), '13800138001')
